@@ -8,5 +8,6 @@
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/parse.h"
+#include "util/strmap.h"
 
 #endif
