@@ -140,3 +140,102 @@ int backend_dirty_rate_start(struct backend *b, const char *vm, int calc_s)
         return UNSUPPORTED(b, "dirty-rate measurement");
     return b->ops->dirty_rate_start(b, vm, calc_s);
 }
+
+/* ---- Events and the "exactly once" check (added with the libvirt driver). ---- */
+
+static const char *const event_kind_names[] = {
+    [BACKEND_EVENT_OTHER] = "other",
+    [BACKEND_EVENT_DEFINED] = "defined",
+    [BACKEND_EVENT_UNDEFINED] = "undefined",
+    [BACKEND_EVENT_STARTED] = "started",
+    [BACKEND_EVENT_SUSPENDED] = "suspended",
+    [BACKEND_EVENT_RESUMED] = "resumed",
+    [BACKEND_EVENT_STOPPED] = "stopped",
+    [BACKEND_EVENT_SHUTDOWN] = "shutdown",
+    [BACKEND_EVENT_PMSUSPENDED] = "pmsuspended",
+    [BACKEND_EVENT_CRASHED] = "crashed",
+    [BACKEND_EVENT_MIGRATION_ITERATION] = "migration-iteration",
+    [BACKEND_EVENT_HOST_DOWN] = "host-down",
+    [BACKEND_EVENT_HOST_UP] = "host-up",
+};
+
+const char *backend_event_kind_str(enum backend_event_kind k)
+{
+    if ((unsigned)k >= ARRAY_LEN(event_kind_names))
+        return "?";
+    return event_kind_names[k];
+}
+
+int backend_drain_events(struct backend *b, struct backend_event *out, size_t max)
+{
+    if (!b->ops->drain_events || max == 0)
+        return 0;
+    return b->ops->drain_events(b, out, max);
+}
+
+/* Placement from a full poll, for backends without a cheaper way. */
+static int placement_from_poll(struct backend *b, const char *vm, const char *src_host,
+                               const char *dst_host, struct vm_placement *out)
+{
+    struct inventory inv;
+    inventory_init(&inv);
+    if (backend_poll(b, &inv) < 0) {
+        inventory_free(&inv);
+        return -1;
+    }
+    for (size_t i = 0; i < inv.n_vms; i++) {
+        const struct vm *v = &inv.vms[i];
+        if (strcmp(v->name, vm) != 0)
+            continue;
+        bool active = v->state != VM_STATE_SHUTOFF && v->state != VM_STATE_UNKNOWN;
+        if (strcmp(v->host, src_host) == 0) {
+            out->src_state = v->state;
+            out->src_active = active;
+        } else if (strcmp(v->host, dst_host) == 0) {
+            out->dst_state = v->state;
+            out->dst_active = active;
+        }
+    }
+    inventory_free(&inv);
+    return 0;
+}
+
+int backend_vm_placement(struct backend *b, const char *vm, const char *src_host,
+                         const char *dst_host, struct vm_placement *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!b->ops->vm_placement)
+        return placement_from_poll(b, vm, src_host, dst_host, out);
+    return b->ops->vm_placement(b, vm, src_host, dst_host, out);
+}
+
+static const char *placement_str(bool active, enum vm_state st)
+{
+    if (!active && st == VM_STATE_UNKNOWN)
+        return "absent";
+    return active ? vm_state_str(st) : "inactive";
+}
+
+int backend_vm_check_once(struct backend *b, const char *vm, const char *src_host,
+                          const char *dst_host, char *where, size_t where_size)
+{
+    struct vm_placement p;
+    if (backend_vm_placement(b, vm, src_host, dst_host, &p) < 0)
+        return err_prefix("checking where VM '%s' runs", vm);
+    const char *host = NULL;
+    enum vm_state st = VM_STATE_UNKNOWN;
+    if (p.src_active && !p.dst_active) {
+        host = src_host;
+        st = p.src_state;
+    } else if (p.dst_active && !p.src_active) {
+        host = dst_host;
+        st = p.dst_state;
+    }
+    if (!host || st != VM_STATE_RUNNING)
+        return err_set("VM '%s' does not run exactly once: on '%s' %s, on '%s' %s", vm, src_host,
+                       placement_str(p.src_active, p.src_state), dst_host,
+                       placement_str(p.dst_active, p.dst_state));
+    if (where && model_name_set(where, where_size, host) < 0)
+        return -1;
+    return 0;
+}

@@ -60,6 +60,42 @@ struct migrate_progress {
     bool postcopy_active;
 };
 
+/* Asynchronous things a backend saw happen (lifecycle, migration progress,
+ * hosts dropping and coming back), queued until drained by the loop. */
+enum backend_event_kind {
+    BACKEND_EVENT_OTHER,
+    BACKEND_EVENT_DEFINED,
+    BACKEND_EVENT_UNDEFINED,
+    BACKEND_EVENT_STARTED,
+    BACKEND_EVENT_SUSPENDED,
+    BACKEND_EVENT_RESUMED,
+    BACKEND_EVENT_STOPPED,
+    BACKEND_EVENT_SHUTDOWN,
+    BACKEND_EVENT_PMSUSPENDED,
+    BACKEND_EVENT_CRASHED,
+    BACKEND_EVENT_MIGRATION_ITERATION,
+    BACKEND_EVENT_HOST_DOWN,
+    BACKEND_EVENT_HOST_UP,
+};
+const char *backend_event_kind_str(enum backend_event_kind k);
+
+#define BACKEND_EVENT_DETAIL_MAX 128
+
+struct backend_event {
+    int64_t t_ms; /* clock_now_ms() when seen (virtual clocks: when drained) */
+    char host[MODEL_NAME_MAX];
+    char vm[MODEL_NAME_MAX]; /* "" for host events */
+    enum backend_event_kind kind;
+    char detail[BACKEND_EVENT_DETAIL_MAX]; /* e.g. "migrated", "iteration 3" */
+};
+
+/* Where a VM is after a migration: its state on the source and destination.
+ * *_active means the domain exists there and is active (running, paused, ...). */
+struct vm_placement {
+    bool src_active, dst_active;
+    enum vm_state src_state, dst_state; /* VM_STATE_UNKNOWN when absent */
+};
+
 struct backend;
 
 struct backend_ops {
@@ -86,6 +122,13 @@ struct backend_ops {
     /* Start a dirty-rate measurement over calc_s seconds; the result shows up
      * in vm_counters.dirty_rate_mib_s of a later poll. */
     int (*dirty_rate_start)(struct backend *b, const char *vm, int calc_s);
+    /* Move up to max queued events into out, oldest first; returns the count
+     * (0 when none), or -1 with err_set(). NULL slot: the backend has none. */
+    int (*drain_events)(struct backend *b, struct backend_event *out, size_t max);
+    /* Fill *out with vm's state on src_host and dst_host. NULL slot: derived
+     * from a poll. */
+    int (*vm_placement)(struct backend *b, const char *vm, const char *src_host,
+                        const char *dst_host, struct vm_placement *out);
 };
 
 struct backend {
@@ -114,5 +157,15 @@ int backend_migrate_progress(struct backend *b, const char *vm, struct migrate_p
 int backend_migrate_abort(struct backend *b, const char *vm);
 int backend_migrate_start_postcopy(struct backend *b, const char *vm);
 int backend_dirty_rate_start(struct backend *b, const char *vm, int calc_s);
+/* Events queued since the last drain (see drain_events); 0 if the backend has none. */
+int backend_drain_events(struct backend *b, struct backend_event *out, size_t max);
+int backend_vm_placement(struct backend *b, const char *vm, const char *src_host,
+                         const char *dst_host, struct vm_placement *out);
+/* The "exactly once" check after every migration, succeeded or failed: 0 when
+ * vm is active on exactly one of src_host/dst_host and running there (its host
+ * name is copied to where[where_size]); otherwise -1 with err_set() naming the
+ * state on both hosts. */
+int backend_vm_check_once(struct backend *b, const char *vm, const char *src_host,
+                          const char *dst_host, char *where, size_t where_size);
 
 #endif
