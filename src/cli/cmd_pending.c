@@ -1,0 +1,156 @@
+/* pending: `arasctl pending` — the allocator's approval queue: what waits for
+ * `arasctl approve ID`, and what was decided lately. */
+#include "cli/api_client.h"
+#include "cli/cli.h"
+#include "cli/table.h"
+
+#include "util/mem.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static void usage(FILE *out)
+{
+    fputs("Usage: arasctl pending [--all] [--api URL] [--json]\n"
+          "\n"
+          "Show the resource allocation controller's recommendations that wait for an\n"
+          "operator (semi-automatic mode), oldest first: ID, age, time left before the\n"
+          "entry expires, the VM, the action (add-vcpu, grow-memory, attach-disk,\n"
+          "migrate), what exactly it would change, and why. Approve one with\n"
+          "'arasctl approve ID', reject it with 'arasctl reject ID'; an approved entry runs\n"
+          "at arasd's next tick. Entries that nobody approves within [allocator]\n"
+          "approval_ttl expire. Reads GET /api/v1/pending.\n"
+          "\n"
+          "Options:\n"
+          "  --all       also list entries decided in the last hour (approved, rejected,\n"
+          "              expired, running, done, failed) with their state and result\n"
+          "  --api URL   arasd's API (default $ARAS_API, else " API_DEFAULT_URL ")\n"
+          "  --json      print the API's JSON reply as is\n"
+          "  -h, --help  show this help\n"
+          "\n"
+          "Exit status: 0 on success, 1 if arasd could not be reached, 2 on a usage error.\n",
+          out);
+}
+
+/* "42s", "3m04s", "2h05m"; "-" for a negative span. */
+static void span(int64_t ms, char *buf, size_t n)
+{
+    if (ms < 0) {
+        snprintf(buf, n, "-");
+        return;
+    }
+    int64_t s = ms / 1000;
+    if (s < 60)
+        snprintf(buf, n, "%" PRId64 "s", s);
+    else if (s < 3600)
+        snprintf(buf, n, "%" PRId64 "m%02" PRId64 "s", s / 60, s % 60);
+    else
+        snprintf(buf, n, "%" PRId64 "h%02" PRId64 "m", s / 3600, s % 3600 / 60);
+}
+
+static int64_t num(const json_t *o, const char *key)
+{
+    return (int64_t)json_integer_value(json_object_get(o, key));
+}
+
+/* What the action would change, in a few words. */
+static void detail(const json_t *e, char *buf, size_t n)
+{
+    const char *a = api_str(e, "action");
+    if (strcmp(a, "add-vcpu") == 0)
+        snprintf(buf, n, "vCPUs -> %" PRId64, num(e, "new_vcpus"));
+    else if (strcmp(a, "grow-memory") == 0)
+        snprintf(buf, n, "memory -> %" PRId64 " MiB", num(e, "new_mem_kib") / 1024);
+    else if (strcmp(a, "attach-disk") == 0)
+        snprintf(buf, n, "+%" PRId64 " GiB disk", num(e, "disk_bytes") >> 30);
+    else if (strcmp(a, "migrate") == 0)
+        snprintf(buf, n, "%s -> %s", api_str(e, "host"), api_str(e, "dst_host"));
+    else
+        snprintf(buf, n, "-");
+}
+
+static bool active(const char *state)
+{
+    return strcmp(state, "waiting") == 0 || strcmp(state, "approved") == 0 ||
+           strcmp(state, "running") == 0;
+}
+
+static void print_pending(const json_t *items, bool all)
+{
+    char spec[] = "ID|Age|Expires in|State|VM|Action|Detail|Reason";
+    struct table t;
+    table_init(&t, spec);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    size_t shown = 0;
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        const json_t *e = json_array_get(items, i);
+        const char *state = api_str(e, "state");
+        if (!all && !active(state))
+            continue;
+        char id[24], age[24], left[24], what[96];
+        snprintf(id, sizeof(id), "%" PRId64, num(e, "id"));
+        span(now - num(e, "created_ms"), age, sizeof(age));
+        if (strcmp(state, "waiting") == 0)
+            span(num(e, "expires_ms") - now, left, sizeof(left));
+        else
+            snprintf(left, sizeof(left), "-");
+        detail(e, what, sizeof(what));
+        const char *note = api_str(e, "note");
+        AUTOFREE char *reason = all && strcmp(note, "-") != 0 && *note
+                                    ? xasprintf("%s [%s]", api_str(e, "reason"), note)
+                                    : xstrdup(api_str(e, "reason"));
+        const char *row[] = {id,   age,   left, state, api_str(e, "vm"), api_str(e, "action"),
+                             what, reason};
+        table_add(&t, row);
+        shown++;
+    }
+    table_print(&t, stdout);
+    table_free(&t);
+    printf("\n%zu %s%s\n", shown, all ? "entr" : "pending entr", shown == 1 ? "y" : "ies");
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option opts[] = {{"api", required_argument, NULL, 'a'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"all", no_argument, NULL, 'A'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct api_opts o = {0};
+    bool all = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'a')
+            o.api = optarg;
+        else if (c == 'j')
+            o.json = true;
+        else if (c == 'A')
+            all = true;
+        else if (c == 'h')
+            return usage(stdout), 0;
+        else
+            return usage(stderr), 2;
+    }
+    if (optind < argc)
+        return fprintf(stderr, "arasctl pending: unexpected argument '%s'\n", argv[optind]), 2;
+    char *raw = NULL;
+    json_t *j = api_get_json(api_base_url(o.api), "/api/v1/pending", &raw);
+    if (!j)
+        return cli_fail();
+    if (o.json)
+        printf("%s\n", raw);
+    else
+        print_pending(json_object_get(j, "pending"), all);
+    free(raw);
+    json_decref(j);
+    return 0;
+}
+
+const struct cli_command cli_cmd_pending = {
+    "pending", "show allocator recommendations waiting for approval", run};
