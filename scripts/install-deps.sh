@@ -9,6 +9,8 @@ build_pkgs=(
     libvirt-dev libsqlite3-dev libjansson-dev libmicrohttpd-dev libinih-dev
     libcurl4-openssl-dev libzstd-dev libssl-dev
     libvirt-daemon libvirt-clients sqlite3 curl python3
+    libsnmp-dev snmp snmptrapd python3-aiosmtpd openssl
+    libnbd-dev qemu-utils rsync
 )
 pkgs=("${build_pkgs[@]}" "$@")
 
