@@ -152,3 +152,21 @@ const char *api_num(const json_t *obj, const char *key, int decimals, double sca
     snprintf(buf, n, "%.*f", decimals, json_number_value(v) * scale);
     return buf;
 }
+
+int api_show(const struct api_opts *o, const char *path,
+             void (*print)(const json_t *reply, const void *ctx), const void *ctx)
+{
+    char *raw = NULL;
+    json_t *j = api_get_json(api_base_url(o->api), path, &raw);
+    if (!j) {
+        fprintf(stderr, "arasctl: %s\n", err_msg());
+        return 1;
+    }
+    if (o->json)
+        printf("%s\n", raw);
+    else
+        print(j, ctx);
+    free(raw);
+    json_decref(j);
+    return 0;
+}

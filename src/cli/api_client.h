@@ -36,4 +36,10 @@ struct api_opts {
     bool json;
 };
 
+/* The tail of every listing command: GET path from the API named by o; with
+ * --json print the reply as received, else hand it to print(reply, ctx).
+ * Returns the command's exit status (1 with the error printed on failure). */
+int api_show(const struct api_opts *o, const char *path,
+             void (*print)(const json_t *reply, const void *ctx), const void *ctx);
+
 #endif

@@ -94,6 +94,14 @@ static void print_decisions(const json_t *ds)
     printf("\n%zu decision record%s\n", n, n == 1 ? "" : "s");
 }
 
+static void show_events(const json_t *reply, const void *ctx)
+{
+    if (*(const bool *)ctx)
+        print_decisions(json_object_get(reply, "decisions"));
+    else
+        print_events(json_object_get(reply, "events"));
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {{"api", required_argument, NULL, 'a'},
@@ -136,19 +144,7 @@ static int run(int argc, char **argv)
     AUTOFREE char *path =
         since ? xasprintf("/api/v1/%s?limit=%lld&since=%s", what, (long long)limit, esc)
               : xasprintf("/api/v1/%s?limit=%lld", what, (long long)limit);
-    char *raw = NULL;
-    json_t *j = api_get_json(api_base_url(o.api), path, &raw);
-    if (!j)
-        return cli_fail();
-    if (o.json)
-        printf("%s\n", raw);
-    else if (decisions)
-        print_decisions(json_object_get(j, "decisions"));
-    else
-        print_events(json_object_get(j, "events"));
-    free(raw);
-    json_decref(j);
-    return 0;
+    return api_show(&o, path, show_events, &decisions);
 }
 
 const struct cli_command cli_cmd_events = {"events", "show recent events from arasd's history",

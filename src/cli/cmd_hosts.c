@@ -63,6 +63,11 @@ static void print_hosts(const json_t *hosts, bool down_only)
     printf("\n%zu host%s shown; %zu of %zu up\n", shown, shown == 1 ? "" : "s", up, n);
 }
 
+static void show_hosts(const json_t *reply, const void *ctx)
+{
+    print_hosts(json_object_get(reply, "hosts"), *(const bool *)ctx);
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {{"api", required_argument, NULL, 'a'},
@@ -88,17 +93,7 @@ static int run(int argc, char **argv)
     }
     if (optind < argc)
         return fprintf(stderr, "arasctl hosts: unexpected argument '%s'\n", argv[optind]), 2;
-    char *raw = NULL;
-    json_t *j = api_get_json(api_base_url(o.api), "/api/v1/hosts", &raw);
-    if (!j)
-        return cli_fail();
-    if (o.json)
-        printf("%s\n", raw);
-    else
-        print_hosts(json_object_get(j, "hosts"), down);
-    free(raw);
-    json_decref(j);
-    return 0;
+    return api_show(&o, "/api/v1/hosts", show_hosts, &down);
 }
 
 const struct cli_command cli_cmd_hosts = {"hosts", "list hosts with their load", run};

@@ -114,6 +114,11 @@ static void print_pending(const json_t *items, bool all)
     printf("\n%zu %s%s\n", shown, all ? "entr" : "pending entr", shown == 1 ? "y" : "ies");
 }
 
+static void show_pending(const json_t *reply, const void *ctx)
+{
+    print_pending(json_object_get(reply, "pending"), *(const bool *)ctx);
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {{"api", required_argument, NULL, 'a'},
@@ -139,17 +144,7 @@ static int run(int argc, char **argv)
     }
     if (optind < argc)
         return fprintf(stderr, "arasctl pending: unexpected argument '%s'\n", argv[optind]), 2;
-    char *raw = NULL;
-    json_t *j = api_get_json(api_base_url(o.api), "/api/v1/pending", &raw);
-    if (!j)
-        return cli_fail();
-    if (o.json)
-        printf("%s\n", raw);
-    else
-        print_pending(json_object_get(j, "pending"), all);
-    free(raw);
-    json_decref(j);
-    return 0;
+    return api_show(&o, "/api/v1/pending", show_pending, &all);
 }
 
 const struct cli_command cli_cmd_pending = {

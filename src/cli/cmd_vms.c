@@ -53,6 +53,12 @@ static void print_vms(const json_t *vms)
     printf("\n%zu VM%s, %zu running\n", n, n == 1 ? "" : "s", running);
 }
 
+static void show_vms(const json_t *reply, const void *ctx)
+{
+    (void)ctx;
+    print_vms(json_object_get(reply, "vms"));
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {{"api", required_argument, NULL, 'a'},
@@ -82,17 +88,7 @@ static int run(int argc, char **argv)
         return fprintf(stderr, "arasctl vms: --host: not a host name\n"), 2;
     AUTOFREE char *esc = host ? api_escape(host) : NULL;
     AUTOFREE char *path = host ? xasprintf("/api/v1/vms?host=%s", esc) : xstrdup("/api/v1/vms");
-    char *raw = NULL;
-    json_t *j = api_get_json(api_base_url(o.api), path, &raw);
-    if (!j)
-        return cli_fail();
-    if (o.json)
-        printf("%s\n", raw);
-    else
-        print_vms(json_object_get(j, "vms"));
-    free(raw);
-    json_decref(j);
-    return 0;
+    return api_show(&o, path, show_vms, NULL);
 }
 
 const struct cli_command cli_cmd_vms = {"vms", "list VMs with their host, state and load", run};
