@@ -14,7 +14,7 @@
 #   downloaded and unpacked into $ARAS_TESTBED_CACHE/kernel (vmlinuz + modules).
 set -euo pipefail
 
-cache=${ARAS_TESTBED_CACHE:-${ARAS_TESTBED_DIR:-/var/tmp/aras-testbed}/cache}
+cache=${ARAS_TESTBED_CACHE:-/var/tmp/aras-testbed/cache}
 bpo_list=/etc/apt/sources.list.d/aras-bookworm-backports.list
 bpo_pin=/etc/apt/preferences.d/aras-bookworm-backports
 # seabios too: QEMU 10's qemu-system-x86 needs seabios > 1.16.3 (bookworm has 1.16.2).
@@ -142,6 +142,10 @@ fetch_kernel() {
     echo "$ver" >"$dir/current"
 }
 
+# Several testbed instances may start at once: one installer at a time.
+mkdir -p "$cache"
+exec 9>"$cache/.install.lock"
+flock 9
 install_plain
 install_qemu
 fetch_kernel

@@ -15,16 +15,24 @@ set -euo pipefail
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
 HERE=$(dirname "$SELF")
-TB=${ARAS_TESTBED_DIR:-/var/tmp/aras-testbed}
-export ARAS_TESTBED_CACHE=${ARAS_TESTBED_CACHE:-$TB/cache}
+# Instance K (ARAS_TESTBED_ID, 0-9) lets several testbeds run side by side: its own
+# subnets 198.18.K/24 and 198.19.K/24, bridges, links, cgroup and run state.
+ID=${ARAS_TESTBED_ID:-0}
+[[ "$ID" =~ ^[0-9]$ ]] || { echo "testbed: ARAS_TESTBED_ID must be 0-9, not '$ID'" >&2; exit 2; }
+SFX=${ID/#0/}
+TB=${ARAS_TESTBED_DIR:-/var/tmp/aras-testbed${SFX:+-$SFX}}
+export ARAS_TESTBED_CACHE=${ARAS_TESTBED_CACHE:-/var/tmp/aras-testbed/cache}
 CACHE=$ARAS_TESTBED_CACHE
 RUN=$TB/run
-CG=aras-testbed
-LAN=198.18.0
-WAN=198.19.0
+CG=aras-testbed$SFX
+LAN=198.18.$ID
+WAN=198.19.$ID
 GNET=198.18.128
-BR=arasbr0
-BRW=arasbrw
+BR=arasbr$ID
+BRW=arasbrw$SFX
+VETH=arasv$SFX   # + host index; with K>0 "arasvK_I"
+WETH=arasw$SFX
+[[ -z $SFX ]] || { VETH=${VETH}_; WETH=${WETH}_; }
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LIBVIRT_DEFAULT_URI=
 
@@ -141,7 +149,7 @@ tcp_port = "16509"
 auth_tcp = "none"
 auth_unix_ro = "none"
 auth_unix_rw = "none"
-host_uuid = "$(printf 'a4a5a000-7e57-4bed-8000-%012x' "$i")"
+host_uuid = "$(printf 'a4a5a000-7e57-4bed-8000-%012x' $((ID * 256 + i)))"
 keepalive_interval = 5
 keepalive_count = 10
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
@@ -232,8 +240,8 @@ start_host() {
     done
     [[ -f $d/ready ]] || die "h$i: namespace set-up timed out: $(cat "$d/holder.log")"
     pid=$(cat "$d/holder.pid")
-    ip link add "arasv$i" type veth peer name eth0 netns "$pid"
-    ip link set "arasv$i" master "$BR" up
+    ip link add "$VETH$i" type veth peer name eth0 netns "$pid"
+    ip link set "$VETH$i" master "$BR" up
     nsenter -t "$pid" -n sh -c "ip link set lo up && ip addr add $LAN.$i/24 dev eth0 &&
         ip link set eth0 up && ip link add gbr0 type bridge && ip addr add $GNET.1/24 dev gbr0 &&
         ip link set gbr0 up"
@@ -264,7 +272,7 @@ start_wan_link() {
     # nice -10: the link must not be starved by the TCG guests it carries traffic for.
     setsid nice -n -10 bash -c '"$0" _join links $$ && exec "$1" "${@:2}"' "$SELF" "$bin" \
         --delay-ms "$(awk -v r="$rtt" 'BEGIN { printf "%.3f", r / 4 }')" --rate "$rate" \
-        --ready-file "$d/linkemu.ready" "/proc/$pid/ns/net:wan0" "arasw$i" \
+        --ready-file "$d/linkemu.ready" "/proc/$pid/ns/net:wan0" "$WETH$i" \
         </dev/null >"$d/linkemu.log" 2>&1 &
     echo $! >"$d/linkemu.pid"
     disown
@@ -274,7 +282,7 @@ start_wan_link() {
         sleep 0.05
     done
     [[ -f $d/linkemu.ready ]] || die "h$i: linkemu did not start"
-    ip link set "arasw$i" master "$BRW" up
+    ip link set "$WETH$i" master "$BRW" up
     nsenter -t "$pid" -n sh -c "ip addr add $WAN.$i/24 dev wan0 && ip link set wan0 up"
 }
 
@@ -370,7 +378,7 @@ cmd_down() {
     done
     [[ -z $(cgroup_pids) ]] || say "down: processes survive in cgroup $CG: $(cgroup_pids | tr '\n' ' ')"
     for i in $(ip -o link show 2>/dev/null | awk -F': ' '{ print $2 }' | sed 's/@.*//' |
-        grep -E "^(arasv[0-9]+|arasw[0-9]+|$BR|$BRW)$" || true); do
+        grep -E "^($VETH[0-9]+|$WETH[0-9]+|$BR|$BRW)$" || true); do
         ip link del "$i" 2>/dev/null || true
     done
     cgroup_remove
@@ -431,7 +439,7 @@ usage() {
 Usage: testbed/testbed.sh COMMAND [ARGS]     (as root)
 
   up N [--wan RTT_MS RATE]  bring up hosts h1..hN (down first if anything is up); with
-                            --wan, each host also gets wan0 (198.19.0.I) through linkemu:
+                            --wan, each host also gets wan0 (198.19.K.I) through linkemu:
                             host-to-host round trip RTT_MS, RATE (e.g. 100mbit) per link
   down                      kill everything, remove links, cgroups and run state (idempotent)
   status                    hosts, daemons and their guests
@@ -448,7 +456,10 @@ Usage: testbed/testbed.sh COMMAND [ARGS]     (as root)
   guest-ok NAME             exit 0 if NAME runs on exactly one host, its heartbeat advances
                             and no console shows Oops/BUG/panic; else exit 1 with the reason
 
-Environment: ARAS_TESTBED_DIR (default /var/tmp/aras-testbed), ARAS_LINKEMU (linkemu binary).
+Environment: ARAS_TESTBED_ID (0-9, default 0: instance K uses 198.18.K.0/24, 198.19.K.0/24,
+             so several testbeds can run at once), ARAS_TESTBED_DIR (default
+             /var/tmp/aras-testbed, or /var/tmp/aras-testbed-K), ARAS_TESTBED_CACHE (kernel,
+             guest build; default /var/tmp/aras-testbed/cache, shared), ARAS_LINKEMU.
 EOF
 }
 
