@@ -55,12 +55,17 @@ static int email_init(struct daemon *d)
 }
 
 /* SNMP settings point into the boot configuration, which lives until exit:
- * [snmp] changes need a restart. */
-static void snmp_init(struct daemon *d)
+ * [snmp] changes need a restart. For v3, snmpEngineBoots comes from a counter
+ * in the history database that grows at every start, so receivers never see
+ * engine time go backwards under the same boots value (RFC 3414 2.2.2). */
+static int snmp_init(struct daemon *d)
 {
     const struct conf *c = d->boot_conf;
     if (!c->snmp_target)
-        return;
+        return 0;
+    int64_t boots = 1;
+    if (c->snmp_v3 && history_counter_next(d->history, "snmp_engine_boots", &boots) < 0)
+        return err_prefix("[snmp] cannot persist snmpEngineBoots");
     d->snmp = (struct notify_snmp_conf){.version = c->snmp_v3 ? NOTIFY_SNMP_V3 : NOTIFY_SNMP_V2C,
                                         .target = c->snmp_target,
                                         .community = c->snmp_community,
@@ -68,9 +73,11 @@ static void snmp_init(struct daemon *d)
                                         .auth_pass = c->snmp_auth_pass,
                                         .priv_pass = c->snmp_priv_pass,
                                         .engine_id = c->snmp_engine_id,
+                                        .engine_boots = (unsigned)boots,
                                         .uptime_origin_ms = clock_mono_ms(&d->clock)};
     d->snmp_on = true;
     log_info("daemon", "SNMP traps (%s) to %s", c->snmp_v3 ? "v3" : "v2c", c->snmp_target);
+    return 0;
 }
 
 int rules_init(struct daemon *d)
@@ -78,7 +85,8 @@ int rules_init(struct daemon *d)
     d->sla = sla_engine_new(d->conf->rules, d->conf->n_rules, max_gap_ms(d->conf));
     if (email_init(d) < 0)
         return -1;
-    snmp_init(d);
+    if (snmp_init(d) < 0)
+        return -1;
     if (worker_start(&d->notify_worker, "notify", d, email_flush) < 0)
         return -1;
     if (worker_start(&d->action_worker, "action", d, NULL) < 0)

@@ -31,6 +31,7 @@ static const char *const migrations[] = {
     "CREATE TABLE decisions (id INTEGER PRIMARY KEY AUTOINCREMENT, t_ms INTEGER NOT NULL,"
     "  vm TEXT NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL, state TEXT NOT NULL);"
     "CREATE INDEX decisions_t ON decisions (t_ms);",
+    "CREATE TABLE counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == HISTORY_SCHEMA_VERSION,
                "one migration per schema version");
@@ -500,4 +501,26 @@ int64_t history_count(struct history *h, const char *table)
         db_fail(h, "counting rows");
     pthread_mutex_unlock(&h->lock);
     return n;
+}
+
+int history_counter_next(struct history *h, const char *key, int64_t *out)
+{
+    static const char sql[] = "INSERT INTO counters VALUES (?1, 1)"
+                              " ON CONFLICT (key) DO UPDATE SET value = value + 1"
+                              " RETURNING value";
+    pthread_mutex_lock(&h->lock);
+    sqlite3_stmt *st;
+    int rc = -1;
+    if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            *out = sqlite3_column_int64(st, 0);
+            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        }
+        sqlite3_finalize(st);
+    }
+    if (rc < 0)
+        db_fail(h, "updating a counter");
+    pthread_mutex_unlock(&h->lock);
+    return rc;
 }

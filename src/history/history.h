@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HISTORY_SCHEMA_VERSION 1
+#define HISTORY_SCHEMA_VERSION 2
 #define HISTORY_LIST_MAX       10000 /* rows one list call returns at most */
 
 enum history_severity {
@@ -105,5 +105,10 @@ void history_decisions_free(struct history_decision *ds, size_t n);
 /* Row counts, for tests and status: table is one of "ticks", "host_samples",
  * "vm_samples", "events", "decisions". Returns -1 with err_set() on error. */
 int64_t history_count(struct history *h, const char *table);
+
+/* Persistent counters (schema 2): adds 1 to counter `key` (created at 0) and
+ * stores the new value in *out, durably, before returning 0. For values that
+ * must grow across restarts, e.g. SNMPv3 snmpEngineBoots. -1 with err_set(). */
+int history_counter_next(struct history *h, const char *key, int64_t *out);
 
 #endif

@@ -178,9 +178,9 @@ struct notify_snmp_conf {
     const char *auth_pass;    /* v3, >= 8 characters */
     const char *priv_pass;    /* v3, >= 8 characters */
     const char *engine_id;    /* v3 sender engine ID in hex ("0x8000..."), required */
-    unsigned engine_boots;    /* v3 snmpEngineBoots: the daemon should persist and
-                                 increment it per start, or receivers that cached an
-                                 earlier run's time may drop traps; 0 means 1 */
+    unsigned engine_boots;    /* v3 snmpEngineBoots, grown per start (arasd keeps it
+                                 in the history database), or receivers that cached
+                                 an earlier run's time may drop traps; 0 means 1 */
     int64_t uptime_origin_ms; /* sysUpTime.0 counts from here (caller's clock) */
 };
 

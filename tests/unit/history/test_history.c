@@ -172,7 +172,7 @@ TEST(file_reopen_and_wal)
     CHECK_INT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     CHECK(history_open(path, DAY_MS, HOUR_MS) == NULL);
-    CHECK_ERR_HAS("schema version 99 is newer than this arasd knows (1)");
+    CHECK_ERR_HAS("schema version 99 is newer than this arasd knows (2)");
     CHECK_ERR_HAS(path);
 }
 
@@ -208,5 +208,41 @@ TEST(start)
     setup();
 }
 
+/* Counters grow across reopen (SNMPv3 snmpEngineBoots), and a schema-1 file
+ * (no counters table) is migrated without losing its rows. */
+TEST(counters_persist_and_schema_1_upgrade)
+{
+    AUTOFREE char *path = xasprintf("%s/counters.db", tmpdir);
+    struct history *h = history_open(path, DAY_MS, HOUR_MS);
+    CHECK(h != NULL);
+    if (!h)
+        return;
+    int64_t v = 0;
+    CHECK_INT_EQ(record(h, 1000), 0);
+    CHECK_INT_EQ(history_counter_next(h, "boots", &v), 0);
+    CHECK_INT_EQ(v, 1);
+    CHECK_INT_EQ(history_counter_next(h, "other", &v), 0);
+    CHECK_INT_EQ(v, 1);
+    history_close(h);
+    h = history_open(path, DAY_MS, HOUR_MS);
+    CHECK_INT_EQ(history_counter_next(h, "boots", &v), 0);
+    CHECK_INT_EQ(v, 2);
+    history_close(h);
+    /* turn it back into a schema-1 file */
+    sqlite3 *db;
+    CHECK_INT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_INT_EQ(sqlite3_exec(db, "DROP TABLE counters; PRAGMA user_version = 1", NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    h = history_open(path, DAY_MS, HOUR_MS);
+    CHECK(h != NULL);
+    if (!h)
+        return;
+    CHECK_INT_EQ(history_count(h, "events"), 1);
+    CHECK_INT_EQ(history_counter_next(h, "boots", &v), 0);
+    CHECK_INT_EQ(v, 1);
+    history_close(h);
+}
+
 RUN_TESTS(start, memory_db_events_and_list, decisions, ticks_and_retention, file_reopen_and_wal,
-          unopenable)
+          unopenable, counters_persist_and_schema_1_upgrade)
