@@ -4,14 +4,14 @@
  * reader callback hands inih one line at a time, so we always know the line
  * number (inih's handler does not get one), and it checks what inih would
  * silently accept or mangle: over-long lines, lines without '=', section
- * headers we do not know. The handler looks the key up in `keys[]` and calls
+ * headers we do not know. The handler looks the key up in `conf_keys[]` and calls
  * the key's setter, which parses the value with util/parse.h.
  *
- * To add a section: add it to `sections[]`; to add a key: one row in `keys[]`
- * (and a field in struct conf). The sections that take a name, [rule NAME]
- * and [vm GLOB], set `takes_name` and are parsed by conf_named.c: begun at
- * their header, fed key by key, validated when the next section starts or the
- * file ends (errors then name the header's line).
+ * To add a section: add it to `conf_sections[]`; to add a key: one row in
+ * `conf_keys[]` (both in conf_table.c) and a field in struct conf. The sections that take a name,
+ * [rule NAME] and [vm GLOB], set `takes_name` and are parsed by conf_named.c: begun at their
+ * header, fed key by key, validated when the next section starts or the file ends (errors then name
+ * the header's line).
  */
 #include "conf/conf_int.h"
 
@@ -29,193 +29,24 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CONF_FILE_MAX   (1024 * 1024) /* bytes; a config is a few hundred */
-#define CONF_PATH_MAX   4096
-#define CONF_NAME_MAX   64 /* section and key names */
-#define DURATION_MAX_MS (INT64_C(3650) * 24 * 3600 * 1000)
+#define CONF_FILE_MAX (1024 * 1024) /* bytes; a config is a few hundred */
+#define CONF_NAME_MAX 64            /* section and key names */
 
 struct parser;
-
-struct conf_section {
-    const char *name;
-    bool takes_name; /* "[name ARG]": [rule NAME], [vm GLOB] */
-};
-
-static int set_duration(struct conf *c, const struct conf_key *k, const char *v);
-static int set_string(struct conf *c, const struct conf_key *k, const char *v);
-static int set_log_level(struct conf *c, const struct conf_key *k, const char *v);
-static int set_listen(struct conf *c, const struct conf_key *k, const char *v);
-static int set_uri(struct conf *c, const struct conf_key *k, const char *v);
-
-static const struct conf_section sections[] = {
-    {"daemon", false}, {"cluster", false}, {"allocator", false}, {"email", false},
-    {"snmp", false},   {"script", false},  {"rule", true},       {"vm", true},
-};
-
-#define OFF(field) offsetof(struct conf, field)
-#define S          (INT64_C(1000))
-static const struct conf_key keys[] = {
-    {"daemon", "tick", set_duration, "10s", 100, 3600 * S, OFF(tick_ms), false},
-    {"daemon", "api_listen", set_listen, "127.0.0.1:8470", 0, 0, OFF(api_listen), false},
-    {"daemon", "history", set_string, "var/aras/history.db", 0, 0, OFF(history_path), false},
-    {"daemon", "history_retention", set_duration, "30d", 60 * S, DURATION_MAX_MS,
-     OFF(history_retention_ms), false},
-    {"daemon", "sample_retention", set_duration, "1h", 60 * S, DURATION_MAX_MS,
-     OFF(sample_retention_ms), false},
-    {"daemon", "log_level", set_log_level, "info", 0, 0, OFF(log_level), false},
-    {"daemon", "pid_file", set_string, NULL, 0, 0, OFF(pid_file), false},
-    {"cluster", "uri", set_uri, "sim://", 0, 0, OFF(uris), true},
-    {"allocator", "mode", conf_set_mode, "manual", 0, 0, OFF(alloc_mode), false},
-    {"allocator", "cpu_high", conf_set_percent, "80", 0, 0, OFF(marks.cpu_high_pct), false},
-    {"allocator", "mem_free_medium", conf_set_percent, "25", 0, 0, OFF(marks.mem_free_medium_pct),
-     false},
-    {"allocator", "disk_low", conf_set_percent, "30", 0, 0, OFF(marks.disk_low_pct), false},
-    {"allocator", "mem_step", conf_set_percent, "25", 0, 0, OFF(marks.mem_step_pct), false},
-    {"allocator", "migrate_cpu_limit", conf_set_percent, "80", 0, 0,
-     OFF(marks.migrate_cpu_limit_pct), false},
-    {"allocator", "disk_size", conf_set_size, "10G", 1 << 20, INT64_C(1) << 50,
-     OFF(marks.disk_size_bytes), false},
-    {"allocator", "pool_dir", set_string, "var/aras/disks", 0, 0, OFF(pool_dir), false},
-    {"allocator", "approval_ttl", set_duration, "15m", 1 * S, 30LL * 24 * 3600 * S,
-     OFF(approval_ttl_ms), false},
-    {"allocator", "max_actions_per_tick", conf_set_count, "4", 1, 1000, OFF(max_actions_per_tick),
-     false},
-    {"email", "url", conf_set_url, NULL, 0, 0, OFF(email_url), false},
-    {"email", "from", conf_set_address, NULL, 0, 0, OFF(email_from), false},
-    {"email", "to", conf_set_email_to, NULL, 0, 0, OFF(email_to), true},
-    {"email", "user", set_string, NULL, 0, 0, OFF(email_user), false},
-    {"email", "password_file", conf_set_secret, NULL, 0, 0, OFF(email_password), false},
-    {"email", "tls", conf_set_tls, "try", 0, 0, OFF(email_tls), false},
-    {"email", "spool_dir", set_string, "var/aras/mail-spool", 0, 0, OFF(email_spool_dir), false},
-    {"email", "retry_base", set_duration, "30s", 100, 24 * 3600 * S, OFF(email_retry_base_ms),
-     false},
-    {"email", "retry_max", set_duration, "1h", 100, 7 * 24 * 3600 * S, OFF(email_retry_max_ms),
-     false},
-    {"snmp", "target", set_string, NULL, 0, 0, OFF(snmp_target), false},
-    {"snmp", "version", conf_set_snmp_version, "2c", 0, 0, OFF(snmp_v3), false},
-    {"snmp", "community", set_string, "public", 0, 0, OFF(snmp_community), false},
-    {"snmp", "user", set_string, NULL, 0, 0, OFF(snmp_user), false},
-    {"snmp", "auth_pass_file", conf_set_secret, NULL, 0, 0, OFF(snmp_auth_pass), false},
-    {"snmp", "priv_pass_file", conf_set_secret, NULL, 0, 0, OFF(snmp_priv_pass), false},
-    {"snmp", "engine_id", set_string, NULL, 0, 0, OFF(snmp_engine_id), false},
-    {"script", "timeout", set_duration, "10s", 100, 3600 * S, OFF(script_timeout_ms), false},
-};
-#undef S
-#undef OFF
 
 /* State of one parse. */
 struct parser {
     struct conf *c;
-    const char *name;              /* file name for messages */
-    const char *text, *end;        /* remaining input */
-    int line;                      /* number of the line last handed to inih */
-    int key_line[ARRAY_LEN(keys)]; /* where each key was set, 0 = not yet */
-    bool bad_section;              /* current section is unknown (already reported) */
-    char named[CONF_NAME_MAX];     /* type of the open named section ("rule"), "" if none */
-    int named_line;                /* its header's line */
-    char *errors;                  /* "\n"-joined messages */
+    const char *name;            /* file name for messages */
+    const char *text, *end;      /* remaining input */
+    int line;                    /* number of the line last handed to inih */
+    int key_line[CONF_KEYS_MAX]; /* where each key was set, 0 = not yet */
+    bool bad_section;            /* current section is unknown (already reported) */
+    char named[CONF_NAME_MAX];   /* type of the open named section ("rule"), "" if none */
+    int named_line;              /* its header's line */
+    char *errors;                /* "\n"-joined messages */
     size_t n_errors, n_shown;
 };
-
-static void *field(struct conf *c, const struct conf_key *k)
-{
-    return (char *)c + k->offset;
-}
-
-static int set_duration(struct conf *c, const struct conf_key *k, const char *v)
-{
-    int64_t ms;
-    if (parse_duration_ms(v, &ms) < 0)
-        return -1;
-    if (ms < k->min || ms > k->max)
-        return err_set("%s is out of range [%lldms, %lldms]", v, (long long)k->min,
-                       (long long)k->max);
-    *(int64_t *)field(c, k) = ms;
-    return 0;
-}
-
-static int set_string(struct conf *c, const struct conf_key *k, const char *v)
-{
-    if (!*v)
-        return err_set("empty value");
-    if (strlen(v) >= CONF_PATH_MAX)
-        return err_set("longer than %d characters", CONF_PATH_MAX - 1);
-    char **dst = field(c, k);
-    free(*dst);
-    *dst = xstrdup(v);
-    return 0;
-}
-
-static int set_log_level(struct conf *c, const struct conf_key *k, const char *v)
-{
-    if (log_level_parse(v, field(c, k)) < 0)
-        return err_set("'%s' is not a log level (error, warn, info, debug)", v);
-    return 0;
-}
-
-/* "127.0.0.1:8470", "[::1]:8470" or "localhost:8470"; loopback only, because
- * the API has no authentication. */
-static int set_listen(struct conf *c, const struct conf_key *k, const char *v)
-{
-    const char *orig = v;
-    char host[64];
-    const char *colon = strrchr(v, ':');
-    if (!colon || colon == v)
-        return err_set("'%s' is not ADDRESS:PORT (e.g. 127.0.0.1:8470)", v);
-    size_t n = (size_t)(colon - v);
-    if (v[0] == '[' && n >= 2 && v[n - 1] == ']') {
-        v++;
-        n -= 2;
-    }
-    if (n >= sizeof(host))
-        return err_set("address too long");
-    memcpy(host, v, n);
-    host[n] = '\0';
-    if (strcmp(host, "localhost") == 0)
-        snprintf(host, sizeof(host), "127.0.0.1");
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, host, &a4) == 1) {
-        if ((ntohl(a4.s_addr) >> 24) != 127)
-            return err_set("%s is not a loopback address (127.0.0.0/8 or [::1]); the API has "
-                           "no authentication",
-                           host);
-    } else if (inet_pton(AF_INET6, host, &a6) == 1) {
-        if (!IN6_IS_ADDR_LOOPBACK(&a6))
-            return err_set("%s is not a loopback address (127.0.0.0/8 or [::1]); the API has "
-                           "no authentication",
-                           host);
-    } else {
-        return err_set("'%s' is not an IP address (e.g. 127.0.0.1:8470)", host);
-    }
-    int64_t port;
-    if (parse_int64(colon + 1, 0, 65535, &port) < 0)
-        return err_prefix("port");
-    memcpy(c->api_host, host, sizeof(host));
-    c->api_port = (uint16_t)port;
-    return set_string(c, k, orig);
-}
-
-/* A backend URI: "scheme:..." with a plausible scheme; which backend handles
- * it is the daemon's business (backend_lookup), not the parser's. */
-static int set_uri(struct conf *c, const struct conf_key *k, const char *v)
-{
-    (void)k;
-    size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789+.-");
-    if (n == 0 || v[n] != ':' || !isalpha((unsigned char)v[0]))
-        return err_set("'%s' is not a URI (e.g. qemu+ssh://host/system or sim://)", v);
-    if (strlen(v) >= MODEL_URI_MAX)
-        return err_set("URI longer than %d characters", MODEL_URI_MAX - 1);
-    for (size_t i = 0; i < c->n_uris; i++) {
-        if (strcmp(c->uris[i], v) == 0)
-            return err_set("'%s' is listed twice", v);
-    }
-    if (c->n_uris >= CONF_URIS_MAX)
-        return err_set("more than %d uri lines", CONF_URIS_MAX);
-    c->uris = xrealloc(c->uris, (c->n_uris + 1) * sizeof(*c->uris));
-    c->uris[c->n_uris++] = xstrdup(v);
-    return 0;
-}
 
 static void add_error_at(struct parser *p, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -264,9 +95,9 @@ static void end_named(struct parser *p)
 
 static const struct conf_section *section_find(const char *name)
 {
-    for (size_t i = 0; i < ARRAY_LEN(sections); i++) {
-        if (strcmp(sections[i].name, name) == 0)
-            return &sections[i];
+    for (size_t i = 0; i < conf_n_sections; i++) {
+        if (strcmp(conf_sections[i].name, name) == 0)
+            return &conf_sections[i];
     }
     return NULL;
 }
@@ -374,9 +205,9 @@ static char *reader(char *buf, int num, void *stream)
 
 static const struct conf_key *key_find(const char *section, const char *name)
 {
-    for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
-        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
-            return &keys[i];
+    for (size_t i = 0; i < conf_n_keys; i++) {
+        if (strcmp(conf_keys[i].section, section) == 0 && strcmp(conf_keys[i].name, name) == 0)
+            return &conf_keys[i];
     }
     return NULL;
 }
@@ -386,10 +217,10 @@ static void known_keys(const char *section, char *out, size_t size)
 {
     size_t used = 0;
     out[0] = '\0';
-    for (size_t i = 0; i < ARRAY_LEN(keys) && used < size; i++) {
-        if (strcmp(keys[i].section, section) == 0)
-            used +=
-                (size_t)snprintf(out + used, size - used, "%s%s", used ? ", " : "", keys[i].name);
+    for (size_t i = 0; i < conf_n_keys && used < size; i++) {
+        if (strcmp(conf_keys[i].section, section) == 0)
+            used += (size_t)snprintf(out + used, size - used, "%s%s", used ? ", " : "",
+                                     conf_keys[i].name);
     }
 }
 
@@ -416,7 +247,7 @@ static int handler(void *user, const char *section, const char *name, const char
         add_error(p, "[%s] %s: unknown key (known: %s)", sec, name, known);
         return 1;
     }
-    size_t i = (size_t)(k - keys);
+    size_t i = (size_t)(k - conf_keys);
     if (p->key_line[i] && !k->repeatable) {
         add_error(p, "[%s] %s: set twice (first on line %d)", sec, name, p->key_line[i]);
         return 1;
@@ -430,14 +261,15 @@ static int handler(void *user, const char *section, const char *name, const char
 /* Fill every key the file did not set from its default. */
 static void apply_defaults(struct parser *p)
 {
-    for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
-        if (p->key_line[i] || !keys[i].def)
+    for (size_t i = 0; i < conf_n_keys; i++) {
+        if (p->key_line[i] || !conf_keys[i].def)
             continue;
-        int rc = keys[i].set(p->c, &keys[i], keys[i].def);
+        int rc = conf_keys[i].set(p->c, &conf_keys[i], conf_keys[i].def);
         (void)rc;
         /* A default that does not parse is our bug, not the user's. */
         if (rc < 0) {
-            fprintf(stderr, "conf: bad built-in default for %s: %s\n", keys[i].name, err_msg());
+            fprintf(stderr, "conf: bad built-in default for %s: %s\n", conf_keys[i].name,
+                    err_msg());
             abort();
         }
     }
@@ -454,7 +286,7 @@ static void check_sections(struct parser *p)
 {
     const struct conf *c = p->c;
     const struct conf_key *url = key_find("email", "url"), *tgt = key_find("snmp", "target");
-    int url_line = p->key_line[url - keys], tgt_line = p->key_line[tgt - keys];
+    int url_line = p->key_line[url - conf_keys], tgt_line = p->key_line[tgt - conf_keys];
     if (c->email_url && (!c->email_from || c->n_email_to == 0))
         add_error_at(p, url_line, "[email] url: needs 'from' and at least one 'to'");
     if (c->email_url && c->email_user && !c->email_password)

@@ -1,6 +1,6 @@
 /* conf_int: what conf.c shares with the files that parse its other sections
- * (conf_keys.c: setters of the [allocator]/[email]/[snmp]/[script] keys;
- * conf_named.c: the repeatable named sections [rule NAME] and [vm GLOB]). */
+ * (conf_table.c: the key table; conf_keys.c: setters of the [allocator]/[email]/[snmp]/[script]
+ * keys; conf_named.c: the repeatable named sections [rule NAME] and [vm GLOB]). */
 #ifndef ARAS_CONF_CONF_INT_H
 #define ARAS_CONF_CONF_INT_H
 
@@ -21,13 +21,35 @@ struct conf_key {
     bool repeatable;
 };
 
+struct conf_section {
+    const char *name;
+    bool takes_name; /* "[name ARG]": [rule NAME], [vm GLOB] */
+};
+
+#define CONF_KEYS_MAX 128 /* rows of conf_keys[] */
+
+/* The tables (conf_table.c). */
+extern const struct conf_section conf_sections[];
+extern const size_t conf_n_sections;
+extern const struct conf_key conf_keys[];
+extern const size_t conf_n_keys;
+
 /* The field a key row describes. */
 static inline void *conf_field(struct conf *c, const struct conf_key *k)
 {
     return (char *)c + k->offset;
 }
 
-/* Setters of conf_keys.c (same contract as the ones in conf.c). */
+/* Setters of conf_table.c: duration in [min, max] ms (int64_t), non-empty
+ * string (char *), log level, loopback ADDRESS:PORT (char * + api_host/port),
+ * repeatable backend URI (uris). */
+int conf_set_duration(struct conf *c, const struct conf_key *k, const char *v);
+int conf_set_string(struct conf *c, const struct conf_key *k, const char *v);
+int conf_set_log_level(struct conf *c, const struct conf_key *k, const char *v);
+int conf_set_listen(struct conf *c, const struct conf_key *k, const char *v);
+int conf_set_uri(struct conf *c, const struct conf_key *k, const char *v);
+
+/* Setters of conf_keys.c (same contract). */
 int conf_set_mode(struct conf *c, const struct conf_key *k, const char *v);    /* enum rac_mode */
 int conf_set_percent(struct conf *c, const struct conf_key *k, const char *v); /* double, 0..100 */
 int conf_set_size(struct conf *c, const struct conf_key *k, const char *v);    /* uint64_t bytes */
