@@ -18,9 +18,7 @@
 #include "model/model.h"
 #include "util/error.h"
 #include "util/mem.h"
-#include "util/parse.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
