@@ -1,13 +1,12 @@
 /* approve: `arasctl approve ID` and `arasctl reject ID` — decide on an entry
  * of the allocator's approval queue (see `arasctl pending`). */
-#include "cli/api_client.h"
+#include "cli/api_args.h"
 #include "cli/cli.h"
 
 #include "util/error.h"
 #include "util/mem.h"
 #include "util/parse.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,34 +47,16 @@ static void usage(FILE *out, const char *verb)
 
 static int decide(int argc, char **argv, const char *verb)
 {
-    static const struct option opts[] = {{"api", required_argument, NULL, 'a'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"by", required_argument, NULL, 'b'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    struct api_opts o = {0};
     const char *by = getenv("USER");
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'a')
-            o.api = optarg;
-        else if (c == 'j')
-            o.json = true;
-        else if (c == 'b')
-            by = optarg;
-        else if (c == 'h')
-            return usage(stdout, verb), 0;
-        else
-            return usage(stderr, verb), 2;
-    }
-    if (optind != argc - 1) {
-        fprintf(stderr, "arasctl %s: expected one ID (see 'arasctl pending')\n", verb);
-        return 2;
-    }
+    const struct api_flag flags[] = {{"by", true, &by, NULL}, {NULL, false, NULL, NULL}};
+    const struct api_args spec = {verb, usage, flags, 1, "one ID (see 'arasctl pending')"};
+    struct api_opts o;
+    int first, rc = api_args_parse(&spec, argc, argv, &o, &first);
+    if (rc >= 0)
+        return rc;
     uint64_t id;
-    if (parse_uint64(argv[optind], UINT64_MAX, &id) < 0 || id == 0) {
-        fprintf(stderr, "arasctl %s: ID '%s' is not a positive number\n", verb, argv[optind]);
+    if (parse_uint64(argv[first], UINT64_MAX, &id) < 0 || id == 0) {
+        fprintf(stderr, "arasctl %s: ID '%s' is not a positive number\n", verb, argv[first]);
         return 2;
     }
     if (!by || !*by)

@@ -2,7 +2,7 @@
  * changing state, SLA rules firing and clearing, the allocator's decisions and
  * their results, and the daemon's own start, reload and stop. With
  * --decisions, the allocator's decision history instead. */
-#include "cli/api_client.h"
+#include "cli/api_args.h"
 #include "cli/cli.h"
 #include "cli/table.h"
 
@@ -10,15 +10,15 @@
 #include "util/mem.h"
 #include "util/parse.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #define EVENTS_LIMIT_MAX 10000
 
-static void usage(FILE *out)
+static void usage(FILE *out, const char *cmd)
 {
+    (void)cmd;
     fputs("Usage: arasctl events [--decisions] [--since DURATION] [--limit N] [--api URL]\n"
           "                      [--json]\n"
           "\n"
@@ -104,41 +104,22 @@ static void show_events(const json_t *reply, const void *ctx)
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"api", required_argument, NULL, 'a'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"since", required_argument, NULL, 's'},
-                                         {"limit", required_argument, NULL, 'l'},
-                                         {"decisions", no_argument, NULL, 'd'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    struct api_opts o = {0};
-    const char *since = NULL;
+    const char *since = NULL, *limit_s = NULL;
     bool decisions = false;
+    const struct api_flag flags[] = {{"since", true, &since, NULL},
+                                     {"limit", true, &limit_s, NULL},
+                                     {"decisions", false, NULL, &decisions},
+                                     {NULL, false, NULL, NULL}};
+    const struct api_args spec = {"events", usage, flags, 0, "no arguments"};
+    struct api_opts o;
+    int first, rc = api_args_parse(&spec, argc, argv, &o, &first);
+    if (rc >= 0)
+        return rc;
     int64_t limit = 100, ms;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'a') {
-            o.api = optarg;
-        } else if (c == 'j') {
-            o.json = true;
-        } else if (c == 's') {
-            since = optarg;
-            if (parse_duration_ms(since, &ms) < 0 || ms < 0)
-                return fprintf(stderr, "arasctl events: --since: %s\n", err_msg()), 2;
-        } else if (c == 'l') {
-            if (parse_int64(optarg, 1, EVENTS_LIMIT_MAX, &limit) < 0)
-                return fprintf(stderr, "arasctl events: --limit: %s\n", err_msg()), 2;
-        } else if (c == 'd') {
-            decisions = true;
-        } else if (c == 'h') {
-            return usage(stdout), 0;
-        } else {
-            return usage(stderr), 2;
-        }
-    }
-    if (optind < argc)
-        return fprintf(stderr, "arasctl events: unexpected argument '%s'\n", argv[optind]), 2;
+    if (since && (parse_duration_ms(since, &ms) < 0 || ms < 0))
+        return fprintf(stderr, "arasctl events: --since: %s\n", err_msg()), 2;
+    if (limit_s && parse_int64(limit_s, 1, EVENTS_LIMIT_MAX, &limit) < 0)
+        return fprintf(stderr, "arasctl events: --limit: %s\n", err_msg()), 2;
     AUTOFREE char *esc = since ? api_escape(since) : NULL;
     const char *what = decisions ? "decisions" : "events";
     AUTOFREE char *path =

@@ -1,15 +1,15 @@
 /* hosts: `arasctl hosts` — one line per host with its load, like `virsh list`. */
-#include "cli/api_client.h"
+#include "cli/api_args.h"
 #include "cli/cli.h"
 #include "cli/table.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out)
+static void usage(FILE *out, const char *cmd)
 {
+    (void)cmd;
     fputs("Usage: arasctl hosts [--down] [--api URL] [--json]\n"
           "\n"
           "List the hosts arasd watches, sorted by name: whether each is up (or in\n"
@@ -70,29 +70,13 @@ static void show_hosts(const json_t *reply, const void *ctx)
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"api", required_argument, NULL, 'a'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"down", no_argument, NULL, 'd'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    struct api_opts o = {0};
     bool down = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'a')
-            o.api = optarg;
-        else if (c == 'j')
-            o.json = true;
-        else if (c == 'd')
-            down = true;
-        else if (c == 'h')
-            return usage(stdout), 0;
-        else
-            return usage(stderr), 2;
-    }
-    if (optind < argc)
-        return fprintf(stderr, "arasctl hosts: unexpected argument '%s'\n", argv[optind]), 2;
+    const struct api_flag flags[] = {{"down", false, NULL, &down}, {NULL, false, NULL, NULL}};
+    const struct api_args spec = {"hosts", usage, flags, 0, "no arguments"};
+    struct api_opts o;
+    int first, rc = api_args_parse(&spec, argc, argv, &o, &first);
+    if (rc >= 0)
+        return rc;
     return api_show(&o, "/api/v1/hosts", show_hosts, &down);
 }
 

@@ -1,19 +1,19 @@
 /* pending: `arasctl pending` — the allocator's approval queue: what waits for
  * `arasctl approve ID`, and what was decided lately. */
-#include "cli/api_client.h"
+#include "cli/api_args.h"
 #include "cli/cli.h"
 #include "cli/table.h"
 
 #include "util/mem.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-static void usage(FILE *out)
+static void usage(FILE *out, const char *cmd)
 {
+    (void)cmd;
     fputs("Usage: arasctl pending [--all] [--api URL] [--json]\n"
           "\n"
           "Show the resource allocation controller's recommendations that wait for an\n"
@@ -121,29 +121,13 @@ static void show_pending(const json_t *reply, const void *ctx)
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"api", required_argument, NULL, 'a'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"all", no_argument, NULL, 'A'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    struct api_opts o = {0};
     bool all = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'a')
-            o.api = optarg;
-        else if (c == 'j')
-            o.json = true;
-        else if (c == 'A')
-            all = true;
-        else if (c == 'h')
-            return usage(stdout), 0;
-        else
-            return usage(stderr), 2;
-    }
-    if (optind < argc)
-        return fprintf(stderr, "arasctl pending: unexpected argument '%s'\n", argv[optind]), 2;
+    const struct api_flag flags[] = {{"all", false, NULL, &all}, {NULL, false, NULL, NULL}};
+    const struct api_args spec = {"pending", usage, flags, 0, "no arguments"};
+    struct api_opts o;
+    int first, rc = api_args_parse(&spec, argc, argv, &o, &first);
+    if (rc >= 0)
+        return rc;
     return api_show(&o, "/api/v1/pending", show_pending, &all);
 }
 

@@ -1,14 +1,14 @@
 /* status: `arasctl status` — is arasd running, on what, and how is the cluster. */
-#include "cli/api_client.h"
+#include "cli/api_args.h"
 #include "cli/cli.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-static void usage(FILE *out)
+static void usage(FILE *out, const char *cmd)
 {
+    (void)cmd;
     fputs("Usage: arasctl status [--api URL] [--json]\n"
           "\n"
           "Show arasd's state: version and uptime, the backend and its URIs, the tick, and a\n"
@@ -76,25 +76,11 @@ static void print_status(const json_t *j, const char *base)
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"api", required_argument, NULL, 'a'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    struct api_opts o = {0};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'a')
-            o.api = optarg;
-        else if (c == 'j')
-            o.json = true;
-        else if (c == 'h')
-            return usage(stdout), 0;
-        else
-            return usage(stderr), 2;
-    }
-    if (optind < argc)
-        return fprintf(stderr, "arasctl status: unexpected argument '%s'\n", argv[optind]), 2;
+    const struct api_args spec = {"status", usage, NULL, 0, "no arguments"};
+    struct api_opts o;
+    int first, rc = api_args_parse(&spec, argc, argv, &o, &first);
+    if (rc >= 0)
+        return rc;
     const char *base = api_base_url(o.api);
     char *raw = NULL;
     json_t *j = api_get_json(base, "/api/v1/status", &raw);

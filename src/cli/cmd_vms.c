@@ -1,18 +1,18 @@
 /* vms: `arasctl vms` — one line per VM with its host, state and load. */
-#include "cli/api_client.h"
+#include "cli/api_args.h"
 #include "cli/cli.h"
 #include "cli/table.h"
 
 #include "model/model.h"
 #include "util/mem.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out)
+static void usage(FILE *out, const char *cmd)
 {
+    (void)cmd;
     fputs("Usage: arasctl vms [--host HOST] [--api URL] [--json]\n"
           "\n"
           "List the VMs arasd watches, sorted by name: the host each runs on, its state,\n"
@@ -61,29 +61,13 @@ static void show_vms(const json_t *reply, const void *ctx)
 
 static int run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"api", required_argument, NULL, 'a'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"host", required_argument, NULL, 'H'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    struct api_opts o = {0};
     const char *host = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'a')
-            o.api = optarg;
-        else if (c == 'j')
-            o.json = true;
-        else if (c == 'H')
-            host = optarg;
-        else if (c == 'h')
-            return usage(stdout), 0;
-        else
-            return usage(stderr), 2;
-    }
-    if (optind < argc)
-        return fprintf(stderr, "arasctl vms: unexpected argument '%s'\n", argv[optind]), 2;
+    const struct api_flag flags[] = {{"host", true, &host, NULL}, {NULL, false, NULL, NULL}};
+    const struct api_args spec = {"vms", usage, flags, 0, "no arguments"};
+    struct api_opts o;
+    int first, rc = api_args_parse(&spec, argc, argv, &o, &first);
+    if (rc >= 0)
+        return rc;
     if (host && (!*host || strlen(host) >= MODEL_NAME_MAX))
         return fprintf(stderr, "arasctl vms: --host: not a host name\n"), 2;
     AUTOFREE char *esc = host ? api_escape(host) : NULL;
