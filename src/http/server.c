@@ -118,22 +118,33 @@ static json_t *event_json(const struct history_event *e)
                      detail ? detail : json_null());
 }
 
-static void get_events(struct http_server *s, struct MHD_Connection *conn, struct reply *r)
+int history_window_args(struct http_server *s, struct MHD_Connection *conn, struct reply *r,
+                        int64_t *since_ms, int64_t *limit)
 {
     static const char *const allowed[] = {"since", "limit", NULL};
     if (!args_ok(conn, allowed, r))
-        return;
-    int64_t since_ms = 0, limit = HTTP_EVENTS_LIMIT;
+        return -1;
+    *since_ms = 0;
+    *limit = HTTP_EVENTS_LIMIT;
     const char *v = arg(conn, "since");
     if (v) {
         int64_t ago_ms;
         if (parse_duration_ms(v, &ago_ms) < 0 || ago_ms < 0)
-            return reply_error(r, 400, "since: %s (expected a duration such as 10m)", err_msg());
-        since_ms = clock_now_ms(s->clock) - ago_ms;
+            return reply_error(r, 400, "since: %s (expected a duration such as 10m)", err_msg()),
+                   -1;
+        *since_ms = clock_now_ms(s->clock) - ago_ms;
     }
     v = arg(conn, "limit");
-    if (v && parse_int64(v, 1, HISTORY_LIST_MAX, &limit) < 0)
-        return reply_error(r, 400, "limit: %s", err_msg());
+    if (v && parse_int64(v, 1, HISTORY_LIST_MAX, limit) < 0)
+        return reply_error(r, 400, "limit: %s", err_msg()), -1;
+    return 0;
+}
+
+static void get_events(struct http_server *s, struct MHD_Connection *conn, struct reply *r)
+{
+    int64_t since_ms, limit;
+    if (history_window_args(s, conn, r, &since_ms, &limit) < 0)
+        return;
     struct history_event *evs = NULL;
     size_t n = 0;
     if (s->hist && history_list_events(s->hist, since_ms, (size_t)limit, &evs, &n) < 0)

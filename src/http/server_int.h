@@ -42,6 +42,10 @@ void reply_error(struct reply *r, unsigned status, const char *fmt, ...)
  * otherwise a 400 is put in r and false returned. */
 bool args_ok(struct MHD_Connection *conn, const char *const *allowed, struct reply *r);
 const char *arg(struct MHD_Connection *conn, const char *key);
+/* The ?since=DURATION&limit=N arguments of a history listing (defaults: all,
+ * HTTP_EVENTS_LIMIT). -1 with the 400 reply set in r when they are bad. */
+int history_window_args(struct http_server *s, struct MHD_Connection *conn, struct reply *r,
+                        int64_t *since_ms, int64_t *limit);
 
 void http_body_add(struct post_body *b, const char *data, size_t n);
 /* POST url with body b (server_alloc.c). */
