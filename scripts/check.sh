@@ -24,6 +24,13 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 
+# The libvirt/QEMU tests (unit test_libvirt_qemu, the testbed suite) need libvirtd
+# and QEMU 10; install them before the first test runs, not when the testbed tests
+# happen to get there, so nothing skips on a fresh machine.
+if [[ $(id -u) -eq 0 ]]; then
+    testbed/install.sh || echo "check: testbed/install.sh failed; libvirt/QEMU tests will skip" >&2
+fi
+
 echo "== tests (plain build: $build)"
 meson test -C "$build" --print-errorlogs --num-processes 2 || true
 count "$build"
