@@ -33,7 +33,8 @@ struct migrate_params {
     bool auto_converge;
     bool postcopy;             /* allow post-copy ... */
     int64_t postcopy_after_ms; /* ... and switch after this long in pre-copy (0 = never auto) */
-    bool compress;             /* xbzrle / multifd compression */
+    uint32_t postcopy_after_rounds; /* ... or once this many pre-copy rounds are done (0 = off) */
+    bool compress;                  /* xbzrle / multifd compression */
     unsigned parallel_connections;
     enum storage_copy storage;
     int64_t timeout_ms;           /* abort (or force) after this long; 0 = none */
