@@ -33,6 +33,9 @@ BRW=arasbrw$SFX
 VETH=arasv$SFX   # + host index; with K>0 "arasvK_I"
 WETH=arasw$SFX
 [[ -z $SFX ]] || { VETH=${VETH}_; WETH=${WETH}_; }
+# libvirt keepalive of every host daemon and of its migration connections: a peer that
+# stops answering is given up after about INTERVAL x (COUNT + 1) seconds.
+KEEPALIVE=${ARAS_TESTBED_KEEPALIVE:-5:10}
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LIBVIRT_DEFAULT_URI=
 
@@ -120,7 +123,8 @@ in_host() {
 # ---------------------------------------------------------------- per-host files
 
 write_host_files() {
-    local i=$1 n=$2 d=$RUN/hosts/h$1 j
+    local i=$1 n=$2 d=$RUN/hosts/h$1 j KA
+    KA=$(cat "$RUN/keepalive")
     mkdir -p "$d"/{etc/libvirt,run,var/lib/libvirt/images,var/lib/libvirt/console}
     mkdir -p "$d"/{var/log/libvirt,var/cache/libvirt/qemu/capabilities}
     echo "h$i" >"$d/etc/hostname"
@@ -150,8 +154,8 @@ auth_tcp = "none"
 auth_unix_ro = "none"
 auth_unix_rw = "none"
 host_uuid = "$(printf 'a4a5a000-7e57-4bed-8000-%012x' $((ID * 256 + i)))"
-keepalive_interval = 5
-keepalive_count = 10
+keepalive_interval = ${KA%:*}
+keepalive_count = ${KA#*:}
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 EOF
     cat >"$d/etc/libvirt/qemu.conf" <<EOF
@@ -166,8 +170,8 @@ namespaces = [ ]
 migration_host = "$LAN.$i"
 migration_port_min = 49152
 migration_port_max = 49215
-keepalive_interval = 5
-keepalive_count = 10
+keepalive_interval = ${KA%:*}
+keepalive_count = ${KA#*:}
 EOF
 }
 
@@ -329,12 +333,15 @@ cmd_up() {
     local t0
     t0=$(now_ms)
     [[ $(id -u) -eq 0 ]] || die "run as root"
+    [[ $KEEPALIVE =~ ^[1-9][0-9]*:[1-9][0-9]*$ ]] ||
+        die "ARAS_TESTBED_KEEPALIVE must be INTERVAL_S:COUNT (e.g. 5:10), not '$KEEPALIVE'"
     cmd_down quiet
     "$HERE/install.sh"
     # A half-built testbed is worse than none: any failure from here on tears it down.
     trap 'say "up failed: tearing down"; cmd_down quiet' EXIT
     mkdir -p "$RUN/hosts" "$RUN/guests"
     echo "$n" >"$RUN/n"
+    echo "$KEEPALIVE" >"$RUN/keepalive"
     [[ -n $wan ]] && echo "$wan" >"$RUN/wan"
     cgroup_mounts >"$RUN/cgroup-mounts"
     ip link add "$BR" type bridge
@@ -426,6 +433,53 @@ cmd_addr() {
     fi
 }
 
+# The pid of host $1's libvirtd, found in the host's own cgroup (pids are not
+# namespaced: another testbed's libvirtd must never be mistaken for it); "" if none.
+libvirtd_pid() {
+    local mp p
+    mp=$(cgroup_mounts | awk '$2 == "cgroup" && !mp { mp = $1 } END { print mp }')
+    [[ -n $mp && -f $mp/$CG/h$1/cgroup.procs ]] || return 0
+    while read -r p; do
+        [[ $(cat "/proc/$p/comm" 2>/dev/null) == libvirtd ]] && { echo "$p"; return 0; }
+    done < <(find "$mp/$CG/h$1" -name cgroup.procs -exec cat {} + 2>/dev/null)
+    return 0
+}
+
+cmd_libvirtd() {
+    local i pid t
+    i=$(host_index "${1:-}")
+    case ${2:-} in
+    kill)
+        pid=$(libvirtd_pid "$i")
+        [[ -n $pid ]] || die "h$i: libvirtd is not running"
+        kill -KILL "$pid"
+        for t in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || { say "h$i: libvirtd (pid $pid) killed"; return 0; }
+            sleep 0.1
+        done
+        die "h$i: libvirtd (pid $pid) survived SIGKILL"
+        ;;
+    start)
+        [[ -z $(libvirtd_pid "$i") ]] || die "h$i: libvirtd is already running"
+        start_libvirtd "$i"
+        wait_libvirtd "$i"
+        say "h$i: libvirtd started"
+        ;;
+    *) die "usage: libvirtd HOST kill|start" ;;
+    esac
+}
+
+cmd_link() {
+    local i dev
+    i=$(host_index "${1:-}")
+    dev=$VETH$i
+    [[ ${3:-} == --wan ]] && { [[ -f $RUN/wan ]] || die "testbed is up without --wan"; dev=$WETH$i; }
+    case ${2:-} in
+    down | up) ip link set "$dev" "$2" && say "h$i: link $dev $2" ;;
+    *) die "usage: link HOST down|up [--wan]" ;;
+    esac
+}
+
 cmd_exec() {
     local i
     i=$(host_index "${1:-}")
@@ -444,6 +498,10 @@ Usage: testbed/testbed.sh COMMAND [ARGS]     (as root)
   down                      kill everything, remove links, cgroups and run state (idempotent)
   status                    hosts, daemons and their guests
   exec HOST CMD...          run CMD in HOST's namespaces (HOST: h1 or 1)
+  libvirtd HOST kill|start  SIGKILL HOST's libvirtd (its guests' QEMUs keep running), or
+                            start it again and wait until it answers (fault tests)
+  link HOST down|up [--wan] take HOST's LAN (or WAN) link down or up on the controller side:
+                            HOST is cut off from every other host and the controller
   uri HOST [--wan]          qemu+tcp://ADDR/system of HOST's libvirtd
   addr HOST [--wan]         HOST's address (for --migrateuri tcp://ADDR over the WAN)
   guest-create HOST NAME [--mem MiB] [--vcpus N] [--max-vcpus M] [--max-mem MiB --slots N]
@@ -452,14 +510,16 @@ Usage: testbed/testbed.sh COMMAND [ARGS]     (as root)
                             start a transient guest (TCG, direct kernel boot); --wait waits
                             for its first heartbeat and prints the boot time
   console NAME              path of NAME's serial log on the host that runs it
-  heartbeat NAME            last heartbeat: "COUNTER up=S cpus=N mem_kib=K wl=W host=hI age_s=S"
+  heartbeat NAME            last heartbeat: "COUNTER up=S cpus=N mem_kib=K wl=W disks=D host=hI age_s=S"
   guest-ok NAME             exit 0 if NAME runs on exactly one host, its heartbeat advances
                             and no console shows Oops/BUG/panic; else exit 1 with the reason
 
 Environment: ARAS_TESTBED_ID (0-9, default 0: instance K uses 198.18.K.0/24, 198.19.K.0/24,
              so several testbeds can run at once), ARAS_TESTBED_DIR (default
              /var/tmp/aras-testbed, or /var/tmp/aras-testbed-K), ARAS_TESTBED_CACHE (kernel,
-             guest build; default /var/tmp/aras-testbed/cache, shared), ARAS_LINKEMU.
+             guest build; default /var/tmp/aras-testbed/cache, shared), ARAS_LINKEMU,
+             ARAS_TESTBED_KEEPALIVE (INTERVAL_S:COUNT of every libvirtd and its migration
+             connections, default 5:10: a dead peer shows after ~55 s; at `up`).
 EOF
 }
 
@@ -475,6 +535,8 @@ main() {
     uri) cmd_uri "$@" ;;
     addr) cmd_addr "$@" ;;
     exec) cmd_exec "$@" ;;
+    libvirtd) cmd_libvirtd "$@" ;;
+    link) cmd_link "$@" ;;
     guest-create | console | heartbeat | guest-ok)
         # shellcheck source=testbed/guest.sh
         source "$HERE/guest.sh"

@@ -45,7 +45,9 @@ struct host_counters {
     uint64_t mem_total_kib;
     uint64_t mem_free_kib; /* instantaneous; free + reclaimable caches */
     uint64_t disk_io_ms;   /* cumulative time spent doing I/O, 0 if unknown */
-    double power_w;        /* instantaneous, 0 if the backend has no power model */
+    /* Storage space (libvirt: the active storage pools), both 0 if unknown. */
+    uint64_t disk_capacity_bytes, disk_allocation_bytes;
+    double power_w; /* instantaneous, 0 if the backend has no power model */
 };
 
 struct host {
@@ -99,7 +101,7 @@ struct host_rates {
     double cpu_pct; /* of all host CPUs */
     uint64_t mem_free_kib;
     double mem_used_pct;
-    double disk_util_pct; /* < 0 if unknown */
+    double disk_util_pct; /* disk busy time, else storage space in use (%); < 0 if unknown */
     double power_w;
 };
 

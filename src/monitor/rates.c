@@ -87,10 +87,15 @@ enum rates_result rates_host(const struct host_counters *prev, const struct host
         cur->mem_total_kib && cur->mem_free_kib <= cur->mem_total_kib
             ? 100.0 * (double)(cur->mem_total_kib - cur->mem_free_kib) / (double)cur->mem_total_kib
             : 0;
-    out->disk_util_pct =
-        prev->disk_io_ms && cur->disk_io_ms
-            ? clamp_pct(100.0 * (double)(cur->disk_io_ms - prev->disk_io_ms) / (dt * 1000.0))
-            : -1;
+    /* Busy time where the backend knows it (sim), else space (libvirt pools). */
+    if (prev->disk_io_ms && cur->disk_io_ms)
+        out->disk_util_pct =
+            clamp_pct(100.0 * (double)(cur->disk_io_ms - prev->disk_io_ms) / (dt * 1000.0));
+    else if (cur->disk_capacity_bytes)
+        out->disk_util_pct = clamp_pct(100.0 * (double)cur->disk_allocation_bytes /
+                                       (double)cur->disk_capacity_bytes);
+    else
+        out->disk_util_pct = -1;
     out->power_w = cur->power_w;
     return RATES_OK;
 }

@@ -21,8 +21,9 @@ const char *rates_result_str(enum rates_result r);
 enum rates_result rates_vm(const struct vm_counters *prev, const struct vm_counters *cur,
                            unsigned vcpus, int64_t max_gap_ms, struct vm_rates *out);
 
-/* Host rates over prev..cur; disk_util_pct is -1 unless both readings have
- * disk_io_ms. */
+/* Host rates over prev..cur; disk_util_pct is the busy time when both readings
+ * have disk_io_ms, else the share of storage space allocated in cur
+ * (disk_capacity_bytes), else -1. */
 enum rates_result rates_host(const struct host_counters *prev, const struct host_counters *cur,
                              int64_t max_gap_ms, struct host_rates *out);
 

@@ -12,6 +12,7 @@
 #define ARAS_BACKEND_LIBVIRT_LV_H
 
 #include "backend/backend.h"
+#include "util/strmap.h"
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -38,6 +39,9 @@ struct lv_host {
      * (TCP connect timeout) never stalls a poll. Guarded by lock. */
     bool connecting, connect_done;
     pthread_t connect_thread;
+    /* Memory hot-plug ceilings by domain UUID (lv_mem.c). */
+    pthread_mutex_t memcaps_lock;
+    struct strmap memcaps;
 };
 
 struct lv_job; /* a running migration (lv_migrate.c) */
@@ -52,6 +56,7 @@ struct lv {
     struct backend_event *ev;
     size_t ev_head, ev_n;
     uint64_t ev_dropped;
+    uint64_t poll_gen; /* polls so far (loop thread) */
 };
 
 static inline struct lv *lv_of(struct backend *b)
@@ -96,14 +101,36 @@ enum vm_state lv_state_map(int state);
 
 /* lv_xml.c: the <target dev=...> names of <disk> or <interface> elements. */
 size_t lv_xml_targets(const char *xml, const char *elem, char (*names)[32], size_t max);
+/* A domain's memory hot-plug room: <maxMemory slots='N'> (max_kib 0 and
+ * slots 0 when absent), how many <memory model=...> devices it has, and
+ * whether it has guest NUMA cells (a DIMM then needs a target node). */
+struct lv_memcaps {
+    uint64_t max_kib;
+    unsigned slots, dimms;
+    bool numa;
+};
+/* Parse it from domain XML; -1 (no err_set) when <maxMemory> is malformed. */
+int lv_xml_memory_caps(const char *xml, struct lv_memcaps *out);
 /* Escape &<>'" for an XML attribute; returns a new string. */
 char *lv_xml_escape(const char *s);
 
 /* lv_grow.c */
 int lv_set_vcpus(struct backend *b, const char *vm, unsigned vcpus);
-int lv_set_memory(struct backend *b, const char *vm, uint64_t mem_kib);
 int lv_attach_disk(struct backend *b, const char *vm, uint64_t size_bytes, const char *pool_dir);
 int lv_dirty_rate_start(struct backend *b, const char *vm, int calc_s);
+
+/* lv_mem.c */
+/* Balloon up to the domain's maximum; beyond it, hot-plug a DIMM (whole
+ * 128 MiB blocks, within <maxMemory>) and balloon to exactly mem_kib. */
+int lv_set_memory(struct backend *b, const char *vm, uint64_t mem_kib);
+/* The most memory d can be given live: its <maxMemory> while a memory slot
+ * is free, else max_kib (its current maximum, from the bulk stats). Cached
+ * by uuid until max_kib changes; gen marks the entry seen in this poll. */
+uint64_t lv_mem_ceiling(struct lv_host *h, virDomainPtr d, const char *uuid, uint64_t max_kib,
+                        uint64_t gen);
+/* Forget the cached domains a poll of generation gen did not see. */
+void lv_mem_cache_sweep(struct lv_host *h, uint64_t gen);
+void lv_mem_cache_free(struct lv_host *h);
 
 /* lv_migrate.c */
 int lv_migrate(struct backend *b, const char *vm, const char *dst_host,

@@ -284,6 +284,8 @@ int lv_open(struct backend *b, const char *const *uris, size_t n_uris)
         struct lv_host *h = &lv->hosts[i];
         h->lv = lv;
         pthread_mutex_init(&h->lock, NULL);
+        pthread_mutex_init(&h->memcaps_lock, NULL);
+        strmap_init(&h->memcaps);
         lv->n_hosts = i + 1;
         if (model_name_set(h->uri, sizeof(h->uri), uris[i]) < 0)
             goto fail;
@@ -317,8 +319,11 @@ void lv_close(struct backend *b)
     }
     /* Stop the event thread before freeing what its callbacks point to. */
     lv_events_stop();
-    for (size_t i = 0; i < lv->n_hosts; i++)
+    for (size_t i = 0; i < lv->n_hosts; i++) {
+        lv_mem_cache_free(&lv->hosts[i]);
+        pthread_mutex_destroy(&lv->hosts[i].memcaps_lock);
         pthread_mutex_destroy(&lv->hosts[i].lock);
+    }
     pthread_mutex_destroy(&lv->ev_lock);
     pthread_mutex_destroy(&lv->job_lock);
     free(lv->hosts);

@@ -1,5 +1,5 @@
-/* lv_grow: growth in place — live vCPU and memory changes, a new disk image
- * attached live — and starting a dirty-rate measurement. */
+/* lv_grow: growth in place — live vCPU changes, a new disk image attached
+ * live (memory is in lv_mem.c) — and starting a dirty-rate measurement. */
 #include "backend/libvirt/lv.h"
 #include "util/error.h"
 #include "util/mem.h"
@@ -23,22 +23,6 @@ int lv_set_vcpus(struct backend *b, const char *vm, unsigned vcpus)
         else
             rc = lv_err(h, vm, "setting vCPUs live");
     }
-    virDomainFree(d);
-    return rc;
-}
-
-int lv_set_memory(struct backend *b, const char *vm, uint64_t mem_kib)
-{
-    struct lv_host *h;
-    virDomainPtr d = lv_domain_find(lv_of(b), vm, &h);
-    if (!d)
-        return -1;
-    int rc = 0;
-    if (mem_kib == 0 || mem_kib > (uint64_t)(unsigned long)-1)
-        rc = err_set("%s: VM '%s': memory size %llu KiB is out of range", h->uri, vm,
-                     (unsigned long long)mem_kib);
-    else if (virDomainSetMemoryFlags(d, (unsigned long)mem_kib, VIR_DOMAIN_AFFECT_LIVE) < 0)
-        rc = lv_err(h, vm, "setting memory live");
     virDomainFree(d);
     return rc;
 }

@@ -198,7 +198,7 @@ static void lv_fallback(virDomainPtr d, struct vm *v, const struct lv_have *have
 }
 
 static void lv_poll_domain(struct lv_host *h, virDomainStatsRecordPtr rec, struct inventory *inv,
-                           int64_t now)
+                           int64_t now, uint64_t gen)
 {
     const char *name = virDomainGetName(rec->dom);
     if (!name)
@@ -225,6 +225,27 @@ static void lv_poll_domain(struct lv_host *h, virDomainStatsRecordPtr rec, struc
     if (v->state == VM_STATE_PAUSED &&
         (have.reason == VIR_DOMAIN_PAUSED_MIGRATION || have.reason == VIR_DOMAIN_PAUSED_POSTCOPY))
         v->state = VM_STATE_MIGRATING;
+    /* The balloon's maximum is not the limit where memory can be hot-plugged. */
+    if (v->state == VM_STATE_RUNNING && v->max_mem_kib)
+        v->max_mem_kib = lv_mem_ceiling(h, rec->dom, v->uuid, v->max_mem_kib, gen);
+}
+
+/* Disk use of the host: space allocated in its active storage pools (libvirt
+ * reports no disk busy time for a host). Left unknown (0) without pools. */
+static void lv_poll_pools(virConnectPtr c, struct host *out)
+{
+    virStoragePoolPtr *pools = NULL;
+    int n = virConnectListAllStoragePools(c, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+    for (int i = 0; i < n; i++) {
+        virStoragePoolInfo info;
+        if (virStoragePoolGetInfo(pools[i], &info) == 0 && info.capacity > 0) {
+            out->counters.disk_capacity_bytes += info.capacity;
+            out->counters.disk_allocation_bytes += info.allocation;
+        }
+        virStoragePoolFree(pools[i]);
+    }
+    free(pools);
+    virResetLastError(); /* no storage driver, or a pool that went away: unknown */
 }
 
 /* Node counters; -1 (err_set) when the host does not answer at all. */
@@ -272,6 +293,7 @@ static int lv_poll_node(struct lv_host *h, virConnectPtr c, struct host *out)
         out->counters.mem_free_kib = free_b / 1024;
     }
     virResetLastError();
+    lv_poll_pools(c, out);
     return 0;
 }
 
@@ -300,9 +322,11 @@ static int lv_poll_host(struct backend *b, struct lv_host *h, struct inventory *
         virConnectClose(c);
         return -1;
     }
+    uint64_t gen = lv_of(b)->poll_gen;
     for (int i = 0; i < n; i++)
-        lv_poll_domain(h, recs[i], inv, now);
+        lv_poll_domain(h, recs[i], inv, now, gen);
     virDomainStatsRecordListFree(recs);
+    lv_mem_cache_sweep(h, gen);
     virConnectClose(c);
     return 0;
 }
@@ -311,6 +335,7 @@ int lv_poll(struct backend *b, struct inventory *inv)
 {
     struct lv *lv = lv_of(b);
     int64_t mono = clock_mono_ms(b->clock);
+    lv->poll_gen++;
     for (size_t i = 0; i < lv->n_hosts; i++) {
         struct lv_host *h = &lv->hosts[i];
         struct host *ho = inventory_add_host(inv);

@@ -1,7 +1,9 @@
-/* lv_xml: the two things we read from domain XML (device target names) and
- * attribute escaping for the XML we write — no XML library needed. */
+/* lv_xml: what we read from domain XML (device target names, the memory
+ * hot-plug ceiling) and attribute escaping for the XML we write — no XML
+ * library needed: libvirt writes its XML in one canonical form. */
 #include "backend/libvirt/lv.h"
 #include "util/mem.h"
+#include "util/parse.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +48,49 @@ size_t lv_xml_targets(const char *xml, const char *elem, char (*names)[32], size
         p = e;
     }
     return n;
+}
+
+/* "KiB" -> 1, "MiB" -> 1024, ...; 0 for a unit we do not take. */
+static uint64_t lv_xml_unit_kib(const char *unit)
+{
+    static const struct {
+        const char *name;
+        uint64_t kib;
+    } units[] = {{"KiB", 1},  {"k", 1},         {"K", 1},      {"MiB", 1024},
+                 {"M", 1024}, {"GiB", 1 << 20}, {"G", 1 << 20}};
+    for (size_t i = 0; i < ARRAY_LEN(units); i++) {
+        if (strcmp(unit, units[i].name) == 0)
+            return units[i].kib;
+    }
+    return 0;
+}
+
+int lv_xml_memory_caps(const char *xml, struct lv_memcaps *out)
+{
+    memset(out, 0, sizeof(*out));
+    const char *p = strstr(xml, "<maxMemory ");
+    if (p) {
+        char slots[16], unit[16] = "KiB", num[24];
+        const char *v = strchr(p, '>');
+        const char *e = v ? strstr(v, "</maxMemory>") : NULL;
+        uint64_t n, sl, kib;
+        if (!e || (size_t)(e - v - 1) >= sizeof(num) ||
+            !lv_xml_attr(p, "slots", slots, sizeof(slots)))
+            return -1;
+        memcpy(num, v + 1, (size_t)(e - v - 1));
+        num[e - v - 1] = '\0';
+        lv_xml_attr(p, "unit", unit, sizeof(unit));
+        kib = lv_xml_unit_kib(unit);
+        if (kib == 0 || parse_uint64(num, UINT64_MAX / kib, &n) < 0 ||
+            parse_uint64(slots, 256, &sl) < 0)
+            return -1;
+        out->max_kib = n * kib;
+        out->slots = (unsigned)sl;
+    }
+    for (const char *q = xml; (q = strstr(q, "<memory model=")) != NULL; q++)
+        out->dimms++;
+    out->numa = strstr(xml, "<numa>") != NULL;
+    return 0;
 }
 
 char *lv_xml_escape(const char *s)

@@ -193,8 +193,12 @@ TEST(grow_vcpus_and_memory)
     /* Beyond the maximum: libvirt's reason, with the URI and VM named. */
     CHECK(backend_set_vcpus(b, "test", 64) == -1);
     CHECK_ERR_HAS("test:///default: VM 'test': setting vCPUs live: ");
+    /* Above the balloon's maximum, without <maxMemory slots>: no DIMM either. */
     CHECK(backend_set_memory(b, "test", 64ULL << 20) == -1);
-    CHECK_ERR_HAS("VM 'test': setting memory live: ");
+    CHECK_ERR_HAS("VM 'test': 65536 MiB is above its maximum of ");
+    CHECK_ERR_HAS("the domain has no <maxMemory slots=...> for memory hot-plug");
+    CHECK(backend_set_memory(b, "test", 0) == -1);
+    CHECK_ERR_HAS("VM 'test': memory size 0 KiB is out of range");
     CHECK(backend_set_vcpus(b, "nosuchvm", 2) == -1);
     CHECK_ERR_HAS("VM 'nosuchvm' not found on any connected host");
     inventory_free(&inv);

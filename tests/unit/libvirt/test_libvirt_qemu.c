@@ -2,7 +2,8 @@
  * (lvd.h, qemu:///session, distinct host UUIDs) and one small TCG guest with
  * no OS (it idles in the firmware). Bulk stats from QEMU, dirty rate, live
  * migration with typed parameters both ways, progress, abort, the timeout
- * path, post-copy, growth and a disk from a storage pool; after every
+ * path, post-copy, growth (balloon, then a DIMM within <maxMemory>) and a
+ * disk from a storage pool; after every
  * migration the VM runs exactly once. Skips (77) without libvirtd or QEMU. */
 #include "backend/backend.h"
 #include "lvd.h"
@@ -23,10 +24,12 @@ static char name[2][MODEL_NAME_MAX]; /* backend host names of hv[0], hv[1] */
 #define GUEST_XML_FMT                                                                              \
     "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"                 \
     "<name>g1</name>"                                                                              \
+    "<maxMemory slots='2' unit='MiB'>512</maxMemory>"                                              \
     "<memory unit='MiB'>128</memory><currentMemory unit='MiB'>128</currentMemory>"                 \
     "<vcpu current='1'>2</vcpu>"                                                                   \
     "<os><type arch='x86_64' machine='pc'>hvm</type></os>"                                         \
-    "<features><acpi/></features><cpu mode='custom'><model>qemu64</model></cpu>"                   \
+    "<features><acpi/></features><cpu mode='custom'><model>qemu64</model>"                         \
+    "<numa><cell id='0' cpus='0-1' memory='128' unit='MiB'/></numa></cpu>"                         \
     "<devices><emulator>" QEMU "</emulator>"                                                       \
     "<memballoon model='virtio'><stats period='1'/></memballoon></devices>"                        \
     "<qemu:commandline><qemu:arg value='-device'/>"                                                \
@@ -89,7 +92,7 @@ TEST(stats_and_dirty_rate_from_qemu)
         CHECK_INT_EQ(v->vcpus, 1);
         CHECK_INT_EQ(v->max_vcpus, 2);
         CHECK_INT_EQ(v->mem_kib, 131072);
-        CHECK_INT_EQ(v->max_mem_kib, 131072);
+        CHECK_INT_EQ(v->max_mem_kib, 524288); /* <maxMemory>: hot-pluggable up to there */
         CHECK_INT_EQ(v->disks, 0);
         CHECK(v->counters.cpu_time_ns > 0);
         CHECK(v->counters.dirty_rate_mib_s < 0);
@@ -224,17 +227,38 @@ TEST(grow_in_place)
     if (at < 0)
         return;
     CHECK(backend_set_vcpus(b, "g1", 2) == 0);
-    CHECK(backend_set_memory(b, "g1", 98304) == 0);
+    CHECK(backend_set_memory(b, "g1", 98304) == 0); /* balloon, below the maximum */
+    struct inventory inv;
+    inventory_init(&inv);
+    struct vm *v = poll_vm(&inv, name[at]);
+    /* It may grow up to <maxMemory> while a memory slot is free. */
+    CHECK(v && v->max_mem_kib == 524288);
+    /* 200 MiB is above its 128 MiB: one 128 MiB DIMM (whole memory blocks),
+     * then the balloon gives exactly 200 MiB of the 256. */
+    int rc = backend_set_memory(b, "g1", 204800);
+    if (rc < 0)
+        fprintf(stderr, "set_memory: %s\n", err_msg());
+    CHECK(rc == 0);
+    virConnectPtr c = virConnectOpen(hv[at].uri);
+    virDomainPtr d = c ? virDomainLookupByName(c, "g1") : NULL;
+    CHECK(d && virDomainGetMaxMemory(d) == 262144);
+    char *xml = d ? virDomainGetXMLDesc(d, 0) : NULL;
+    CHECK(xml && strstr(xml, "<memory model='dimm'>") && strstr(xml, "<size unit='KiB'>131072<"));
+    free(xml);
+    v = poll_vm(&inv, name[at]);
+    CHECK(v && v->max_mem_kib == 524288);
+    /* 600 MiB: past <maxMemory>, refused with the reason. */
+    CHECK(backend_set_memory(b, "g1", 614400) == -1);
+    CHECK_ERR_HAS("VM 'g1': 600 MiB does not fit under its <maxMemory> of 512 MiB");
     /* A dir pool on that host for its pool directory: the image is a volume. */
     char pool_dir[128];
     snprintf(pool_dir, sizeof(pool_dir), "%s/pool", hv[at].dir);
-    virConnectPtr c = virConnectOpen(hv[at].uri);
     char pxml[256];
     snprintf(pxml, sizeof(pxml),
              "<pool type='dir'><name>p</name><target><path>%s</path></target></pool>", pool_dir);
     virStoragePoolPtr sp = c ? virStoragePoolCreateXML(c, pxml, 0) : NULL;
     CHECK(sp != NULL);
-    int rc = backend_attach_disk(b, "g1", 1 << 20, pool_dir);
+    rc = backend_attach_disk(b, "g1", 1 << 20, pool_dir);
     if (rc < 0)
         fprintf(stderr, "attach: %s\n", err_msg());
     CHECK(rc == 0);
@@ -242,12 +266,9 @@ TEST(grow_in_place)
     snprintf(path, sizeof(path), "%s/g1-vda.raw", pool_dir);
     struct stat st;
     CHECK(stat(path, &st) == 0 && st.st_size == 1 << 20);
-    struct inventory inv;
-    inventory_init(&inv);
-    struct vm *v = poll_vm(&inv, name[at]);
+    v = poll_vm(&inv, name[at]);
     CHECK(v && v->vcpus == 2 && v->disks == 1);
-    virDomainPtr d = c ? virDomainLookupByName(c, "g1") : NULL;
-    char *xml = d ? virDomainGetXMLDesc(d, 0) : NULL;
+    xml = d ? virDomainGetXMLDesc(d, 0) : NULL;
     CHECK(xml && strstr(xml, "<target dev='vda' bus='virtio'/>") && strstr(xml, path));
     free(xml);
     /* A second one gets the next target. */

@@ -94,6 +94,15 @@ TEST(host_rates_by_hand)
     b.disk_io_ms = 0;
     CHECK_INT_EQ(rates_host(&a, &b, 0, &r), RATES_OK);
     CHECK_NEAR(r.disk_util_pct, -1, 0);
+    /* No busy time but storage pools (libvirt): the share of space in use. */
+    b.disk_capacity_bytes = 400;
+    b.disk_allocation_bytes = 100;
+    CHECK_INT_EQ(rates_host(&a, &b, 0, &r), RATES_OK);
+    CHECK_NEAR(r.disk_util_pct, 25.0, 1e-9);
+    b.disk_io_ms = 600; /* busy time, where known, wins */
+    a.disk_io_ms = 100;
+    CHECK_INT_EQ(rates_host(&a, &b, 0, &r), RATES_OK);
+    CHECK_NEAR(r.disk_util_pct, 50.0, 1e-9);
     b.cpu_busy_ns = 10; /* host rebooted */
     CHECK_INT_EQ(rates_host(&a, &b, 0, &r), RATES_RESET);
     b.cpu_busy_ns = a.cpu_busy_ns; /* idle, no counter movement at all */
