@@ -1,5 +1,7 @@
-/* history: SQLite storage of ticks, samples, events and decisions (see history.h). */
+/* history: SQLite storage of ticks, samples, events and decisions (see
+ * history.h); the migrations table is in history_migr.c. */
 #include "history/history.h"
+#include "history/history_int.h"
 
 #include "util/error.h"
 #include "util/mem.h"
@@ -32,6 +34,12 @@ static const char *const migrations[] = {
     "  vm TEXT NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL, state TEXT NOT NULL);"
     "CREATE INDEX decisions_t ON decisions (t_ms);",
     "CREATE TABLE counters (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+    "CREATE TABLE migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, vm TEXT NOT NULL,"
+    "  src TEXT NOT NULL, dst TEXT NOT NULL, origin TEXT NOT NULL, decision_id INTEGER,"
+    "  params TEXT, state TEXT NOT NULL, created_ms INTEGER NOT NULL, started_ms INTEGER,"
+    "  finished_ms INTEGER, elapsed_ms INTEGER, downtime_ms INTEGER, bytes INTEGER,"
+    "  result TEXT);"
+    "CREATE INDEX migrations_open ON migrations (finished_ms);",
 };
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == HISTORY_SCHEMA_VERSION,
                "one migration per schema version");
@@ -47,6 +55,7 @@ enum stmt_id {
     ST_PRUNE_VMS,
     ST_PRUNE_EVENTS,
     ST_PRUNE_DECISIONS,
+    ST_PRUNE_MIGRATIONS,
     ST_LIST_EVENTS,
     ST_LIST_DECISIONS,
     ST_COUNT_
@@ -65,6 +74,7 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_PRUNE_VMS] = "DELETE FROM vm_samples WHERE t_ms < ?1",
     [ST_PRUNE_EVENTS] = "DELETE FROM events WHERE t_ms < ?1",
     [ST_PRUNE_DECISIONS] = "DELETE FROM decisions WHERE t_ms < ?1",
+    [ST_PRUNE_MIGRATIONS] = "DELETE FROM migrations WHERE finished_ms < ?1",
     [ST_LIST_EVENTS] = "SELECT * FROM (SELECT id, t_ms, severity, object, kind, message, detail"
                        " FROM events WHERE t_ms >= ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id",
     [ST_LIST_DECISIONS] = "SELECT * FROM (SELECT id, t_ms, vm, action, reason, state"
@@ -73,9 +83,7 @@ static const char *const stmt_sql[ST_COUNT_] = {
 };
 
 struct history {
-    pthread_mutex_t lock;
-    sqlite3 *db;
-    char *path;
+    struct history_db base; /* first: history_migr.c sees only this */
     sqlite3_stmt *st[ST_COUNT_];
     int64_t retention_ms, sample_retention_ms;
 };
@@ -100,9 +108,19 @@ int history_severity_parse(const char *s, enum history_severity *out)
     return err_set("'%s' is not a severity (info, warn, crit)", s);
 }
 
+int history_db_fail(struct history_db *db, const char *what)
+{
+    return err_set("history %s: %s: %s", db->path, what, sqlite3_errmsg(db->db));
+}
+
+struct history_db *history_db_of(struct history *h)
+{
+    return &h->base;
+}
+
 static int db_fail(struct history *h, const char *what)
 {
-    return err_set("history %s: %s: %s", h->path, what, sqlite3_errmsg(h->db));
+    return history_db_fail(&h->base, what);
 }
 
 /* mkdir -p of the directory part of path (nothing for a bare file name). */
@@ -129,8 +147,8 @@ static int make_parent_dirs(const char *path)
 static int exec(struct history *h, const char *sql)
 {
     char *msg = NULL;
-    if (sqlite3_exec(h->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        err_set("history %s: %s", h->path, msg ? msg : sqlite3_errmsg(h->db));
+    if (sqlite3_exec(h->base.db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        err_set("history %s: %s", h->base.path, msg ? msg : sqlite3_errmsg(h->base.db));
         sqlite3_free(msg);
         return -1;
     }
@@ -141,7 +159,7 @@ static int exec(struct history *h, const char *sql)
 static int migrate(struct history *h)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(h->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(h->base.db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
         return db_fail(h, "reading the schema version");
     int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
     sqlite3_finalize(st);
@@ -150,12 +168,12 @@ static int migrate(struct history *h)
     if (version > HISTORY_SCHEMA_VERSION)
         return err_set("history %s: schema version %d is newer than this arasd knows (%d); "
                        "run a newer arasd or move the file away",
-                       h->path, version, HISTORY_SCHEMA_VERSION);
+                       h->base.path, version, HISTORY_SCHEMA_VERSION);
     for (int v = version; v < HISTORY_SCHEMA_VERSION; v++) {
         AUTOFREE char *sql =
             xasprintf("BEGIN; %s PRAGMA user_version = %d; COMMIT;", migrations[v], v + 1);
         if (exec(h, sql) < 0) {
-            sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+            sqlite3_exec(h->base.db, "ROLLBACK", NULL, NULL, NULL);
             return err_prefix("migrating schema %d -> %d", v, v + 1);
         }
     }
@@ -165,7 +183,7 @@ static int migrate(struct history *h)
 static int prepare_all(struct history *h)
 {
     for (int i = 0; i < ST_COUNT_; i++) {
-        if (sqlite3_prepare_v3(h->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &h->st[i],
+        if (sqlite3_prepare_v3(h->base.db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &h->st[i],
                                NULL) != SQLITE_OK)
             return db_fail(h, "preparing statements");
     }
@@ -178,17 +196,17 @@ struct history *history_open(const char *path, int64_t retention_ms, int64_t sam
     if (!memory && make_parent_dirs(path) < 0)
         return NULL;
     struct history *h = xcalloc(1, sizeof(*h));
-    pthread_mutex_init(&h->lock, NULL);
-    h->path = xstrdup(path);
+    pthread_mutex_init(&h->base.lock, NULL);
+    h->base.path = xstrdup(path);
     h->retention_ms = retention_ms;
     h->sample_retention_ms = sample_retention_ms;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
-    if (sqlite3_open_v2(path, &h->db, flags, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &h->base.db, flags, NULL) != SQLITE_OK) {
         db_fail(h, "cannot open");
         history_close(h);
         return NULL;
     }
-    sqlite3_busy_timeout(h->db, 5000);
+    sqlite3_busy_timeout(h->base.db, 5000);
     /* WAL: the writer does not block readers; NORMAL sync is safe with WAL
      * (a crash may lose the last tick, never corrupt the file). */
     if (exec(h, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
@@ -206,18 +224,18 @@ void history_close(struct history *h)
         return;
     for (int i = 0; i < ST_COUNT_; i++)
         sqlite3_finalize(h->st[i]);
-    sqlite3_close(h->db);
-    pthread_mutex_destroy(&h->lock);
-    free(h->path);
+    sqlite3_close(h->base.db);
+    pthread_mutex_destroy(&h->base.lock);
+    free(h->base.path);
     free(h);
 }
 
 void history_set_retention(struct history *h, int64_t retention_ms, int64_t sample_retention_ms)
 {
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->base.lock);
     h->retention_ms = retention_ms;
     h->sample_retention_ms = sample_retention_ms;
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->base.lock);
 }
 
 /* Bind a double, or NULL when it is negative ("unknown"). */
@@ -258,7 +276,7 @@ static int insert_event(struct history *h, const struct history_event *ev, int64
     if (step_done(h, st, "recording an event") < 0)
         return -1;
     if (id_out)
-        *id_out = sqlite3_last_insert_rowid(h->db);
+        *id_out = sqlite3_last_insert_rowid(h->base.db);
     return 0;
 }
 
@@ -298,8 +316,8 @@ static int prune(struct history *h, int64_t now_ms)
         enum stmt_id st;
         bool samples;
     } what[] = {
-        {ST_PRUNE_TICKS, false}, {ST_PRUNE_EVENTS, false}, {ST_PRUNE_DECISIONS, false},
-        {ST_PRUNE_HOSTS, true},  {ST_PRUNE_VMS, true},
+        {ST_PRUNE_TICKS, false},      {ST_PRUNE_EVENTS, false}, {ST_PRUNE_DECISIONS, false},
+        {ST_PRUNE_MIGRATIONS, false}, {ST_PRUNE_HOSTS, true},   {ST_PRUNE_VMS, true},
     };
     for (size_t i = 0; i < ARRAY_LEN(what); i++) {
         int64_t keep = what[i].samples ? h->sample_retention_ms : h->retention_ms;
@@ -331,30 +349,30 @@ static int write_tick(struct history *h, const struct history_tick *t)
 
 int history_record_tick(struct history *h, const struct history_tick *t)
 {
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->base.lock);
     int rc = exec(h, "BEGIN");
     if (rc == 0) {
         rc = write_tick(h, t);
         if (rc == 0)
             rc = exec(h, "COMMIT");
         if (rc < 0)
-            sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+            sqlite3_exec(h->base.db, "ROLLBACK", NULL, NULL, NULL);
     }
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->base.lock);
     return rc;
 }
 
 int history_record_event(struct history *h, const struct history_event *ev, int64_t *id_out)
 {
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->base.lock);
     int rc = insert_event(h, ev, id_out);
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->base.lock);
     return rc;
 }
 
 int history_record_decision(struct history *h, const struct history_decision *d, int64_t *id_out)
 {
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->base.lock);
     sqlite3_stmt *st = h->st[ST_DECISION];
     sqlite3_bind_int64(st, 1, d->t_ms);
     bind_text(st, 2, d->vm ? d->vm : "");
@@ -363,8 +381,8 @@ int history_record_decision(struct history *h, const struct history_decision *d,
     bind_text(st, 5, d->state ? d->state : "");
     int rc = step_done(h, st, "recording a decision");
     if (rc == 0 && id_out)
-        *id_out = sqlite3_last_insert_rowid(h->db);
-    pthread_mutex_unlock(&h->lock);
+        *id_out = sqlite3_last_insert_rowid(h->base.db);
+    pthread_mutex_unlock(&h->base.lock);
     return rc;
 }
 
@@ -383,7 +401,7 @@ static int list_rows(struct history *h, enum stmt_id id, int64_t since_ms, size_
     *n_out = 0;
     if (limit == 0 || limit > HISTORY_LIST_MAX)
         return err_set("limit %zu is out of range [1, %d]", limit, HISTORY_LIST_MAX);
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->base.lock);
     sqlite3_stmt *st = h->st[id];
     sqlite3_bind_int64(st, 1, since_ms);
     sqlite3_bind_int64(st, 2, (int64_t)limit);
@@ -397,7 +415,7 @@ static int list_rows(struct history *h, enum stmt_id id, int64_t since_ms, size_
     }
     int result = rc == SQLITE_DONE ? 0 : db_fail(h, "listing rows");
     sqlite3_reset(st);
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->base.lock);
     *arr = out;
     *n_out = n;
     return result;
@@ -481,25 +499,25 @@ void history_decisions_free(struct history_decision *ds, size_t n)
 
 int64_t history_count(struct history *h, const char *table)
 {
-    static const char *const tables[] = {"ticks", "host_samples", "vm_samples", "events",
-                                         "decisions"};
+    static const char *const tables[] = {"ticks",  "host_samples", "vm_samples",
+                                         "events", "decisions",    "migrations"};
     bool known = false;
     for (size_t i = 0; i < ARRAY_LEN(tables); i++)
         known = known || strcmp(table, tables[i]) == 0;
     if (!known)
         return err_set("history: no table '%s'", table);
     AUTOFREE char *sql = xasprintf("SELECT count(*) FROM %s", table);
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->base.lock);
     sqlite3_stmt *st;
     int64_t n = -1;
-    if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(h->base.db, sql, -1, &st, NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW)
             n = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
     }
     if (n < 0)
         db_fail(h, "counting rows");
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->base.lock);
     return n;
 }
 
@@ -508,10 +526,10 @@ int history_counter_next(struct history *h, const char *key, int64_t *out)
     static const char sql[] = "INSERT INTO counters VALUES (?1, 1)"
                               " ON CONFLICT (key) DO UPDATE SET value = value + 1"
                               " RETURNING value";
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->base.lock);
     sqlite3_stmt *st;
     int rc = -1;
-    if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(h->base.db, sql, -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW) {
             *out = sqlite3_column_int64(st, 0);
@@ -521,6 +539,6 @@ int history_counter_next(struct history *h, const char *key, int64_t *out)
     }
     if (rc < 0)
         db_fail(h, "updating a counter");
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->base.lock);
     return rc;
 }

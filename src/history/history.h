@@ -1,4 +1,5 @@
-/* history: arasd's SQLite record of ticks, samples, events and decisions.
+/* history: arasd's SQLite record of ticks, samples, events, decisions and
+ * migrations.
  *
  * One database file (or ":memory:"), WAL mode, a schema version in
  * PRAGMA user_version with forward migrations; a database written by a newer
@@ -17,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HISTORY_SCHEMA_VERSION 2
+#define HISTORY_SCHEMA_VERSION 3
 #define HISTORY_LIST_MAX       10000 /* rows one list call returns at most */
 
 enum history_severity {
@@ -102,8 +103,43 @@ int history_list_decisions(struct history *h, int64_t since_ms, size_t limit,
                            struct history_decision **out, size_t *n_out);
 void history_decisions_free(struct history_decision *ds, size_t n);
 
+/* One live migration (schema 3), from the request to its outcome. A row whose
+ * finished_ms is 0 is open: the migration was queued or running when it was
+ * last written (after a crash or kill, arasd reconciles these at start). In
+ * rows returned by the list/get calls the strings are owned by the row
+ * (history_migrations_free); when recording they are borrowed. */
+struct history_migration {
+    int64_t id;
+    const char *vm, *src, *dst;
+    const char *origin;  /* who asked: "operator alice", "allocator #12 (auto)" */
+    int64_t decision_id; /* the allocator's queue id, 0 for none */
+    const char *params;  /* the typed parameters as JSON text, or NULL */
+    const char *state;   /* "queued", "running", "completed", "failed", "cancelled" */
+    int64_t created_ms, started_ms, finished_ms; /* 0 = not yet */
+    int64_t elapsed_ms, downtime_ms;             /* -1 = unknown */
+    int64_t bytes;                               /* data transferred, -1 = unknown */
+    const char *result;                          /* one line, or NULL */
+};
+
+/* Insert m (its id is ignored); *id_out gets the new id. */
+int history_migration_add(struct history *h, const struct history_migration *m, int64_t *id_out);
+/* Overwrite the row m->id with m's origin, state, times, figures and result.
+ * -1 with err_set() if there is no such row. */
+int history_migration_update(struct history *h, const struct history_migration *m);
+/* The newest `limit` (1..HISTORY_LIST_MAX) migrations created at or after
+ * since_ms, oldest first; with open_only, only the open ones (any age). */
+int history_list_migrations(struct history *h, int64_t since_ms, size_t limit, bool open_only,
+                            struct history_migration **out, size_t *n_out);
+/* Row id into *out (its strings owned: history_migration_clear); returns 1
+ * when found, 0 when not, -1 with err_set() on error. */
+int history_get_migration(struct history *h, int64_t id, struct history_migration *out);
+/* Free one row's strings / a list and its rows. */
+void history_migration_clear(struct history_migration *m);
+void history_migrations_free(struct history_migration *ms, size_t n);
+
 /* Row counts, for tests and status: table is one of "ticks", "host_samples",
- * "vm_samples", "events", "decisions". Returns -1 with err_set() on error. */
+ * "vm_samples", "events", "decisions", "migrations". Returns -1 with err_set()
+ * on error. */
 int64_t history_count(struct history *h, const char *table);
 
 /* Persistent counters (schema 2): adds 1 to counter `key` (created at 0) and

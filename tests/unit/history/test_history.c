@@ -172,7 +172,7 @@ TEST(file_reopen_and_wal)
     CHECK_INT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     CHECK(history_open(path, DAY_MS, HOUR_MS) == NULL);
-    CHECK_ERR_HAS("schema version 99 is newer than this arasd knows (2)");
+    CHECK_ERR_HAS("schema version 99 is newer than this arasd knows (3)");
     CHECK_ERR_HAS(path);
 }
 
@@ -231,7 +231,9 @@ TEST(counters_persist_and_schema_1_upgrade)
     /* turn it back into a schema-1 file */
     sqlite3 *db;
     CHECK_INT_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    CHECK_INT_EQ(sqlite3_exec(db, "DROP TABLE counters; PRAGMA user_version = 1", NULL, NULL, NULL),
+    CHECK_INT_EQ(sqlite3_exec(db,
+                              "DROP TABLE counters; DROP TABLE migrations; PRAGMA user_version = 1",
+                              NULL, NULL, NULL),
                  SQLITE_OK);
     sqlite3_close(db);
     h = history_open(path, DAY_MS, HOUR_MS);
@@ -244,5 +246,95 @@ TEST(counters_persist_and_schema_1_upgrade)
     history_close(h);
 }
 
+/* Migration rows: open until finished, found again after a reopen (what
+ * arasd reconciles at start), updated in place, pruned once finished; and a
+ * schema-2 file gains the table without losing its rows. */
+TEST(migrations_open_update_reopen)
+{
+    AUTOFREE char *path = xasprintf("%s/migr.db", tmpdir);
+    struct history *h = history_open(path, DAY_MS, HOUR_MS);
+    CHECK(h != NULL);
+    if (!h)
+        return;
+    struct history_migration m = {.vm = "web",
+                                  .src = "h1",
+                                  .dst = "h2",
+                                  .origin = "operator alice",
+                                  .params = "{\"max_downtime_ms\":300}",
+                                  .state = "queued",
+                                  .created_ms = 5000,
+                                  .elapsed_ms = -1,
+                                  .downtime_ms = -1,
+                                  .bytes = -1};
+    int64_t id1 = 0, id2 = 0;
+    CHECK_INT_EQ(history_migration_add(h, &m, &id1), 0);
+    m.vm = "db";
+    m.decision_id = 12;
+    m.origin = "allocator #12 (auto)";
+    CHECK_INT_EQ(history_migration_add(h, &m, &id2), 0);
+    CHECK(id1 > 0 && id2 == id1 + 1);
+    /* web completes; db stays open (arasd "killed" here) */
+    m.id = id1;
+    m.vm = "web";
+    m.state = "completed";
+    m.started_ms = 5100;
+    m.finished_ms = 6500;
+    m.elapsed_ms = 1400;
+    m.downtime_ms = 42;
+    m.bytes = 1 << 20;
+    m.result = "migrated web from h1 to h2";
+    CHECK_INT_EQ(history_migration_update(h, &m), 0);
+    m.id = 999;
+    CHECK_INT_EQ(history_migration_update(h, &m), -1);
+    CHECK_ERR_HAS("no migration #999 to update");
+    history_close(h);
+    h = history_open(path, DAY_MS, HOUR_MS);
+    CHECK(h != NULL);
+    if (!h)
+        return;
+    struct history_migration *ms = NULL;
+    size_t n = 0;
+    CHECK_INT_EQ(history_list_migrations(h, 0, 10, true, &ms, &n), 0);
+    CHECK_INT_EQ(n, 1);
+    if (n == 1) {
+        CHECK_INT_EQ(ms[0].id, id2);
+        CHECK_STR_EQ(ms[0].vm, "db");
+        CHECK_STR_EQ(ms[0].state, "queued");
+        CHECK_INT_EQ(ms[0].decision_id, 12);
+        CHECK_INT_EQ(ms[0].finished_ms, 0);
+        CHECK_INT_EQ(ms[0].downtime_ms, -1);
+    }
+    history_migrations_free(ms, n);
+    CHECK_INT_EQ(history_list_migrations(h, 5000, 10, false, &ms, &n), 0);
+    CHECK_INT_EQ(n, 2);
+    history_migrations_free(ms, n);
+    struct history_migration g;
+    CHECK_INT_EQ(history_get_migration(h, id1, &g), 1);
+    CHECK_STR_EQ(g.state, "completed");
+    CHECK_STR_EQ(g.params, "{\"max_downtime_ms\":300}");
+    CHECK_INT_EQ(g.downtime_ms, 42);
+    CHECK_INT_EQ(g.bytes, 1 << 20);
+    CHECK_INT_EQ(g.decision_id, 0);
+    history_migration_clear(&g);
+    CHECK_INT_EQ(history_get_migration(h, 999, &g), 0);
+    /* Retention prunes the finished row only (ticks prune by their time). */
+    struct history_tick t = {.t_ms = 6500 + DAY_MS + 1};
+    CHECK_INT_EQ(history_record_tick(h, &t), 0);
+    CHECK_INT_EQ(history_count(h, "migrations"), 1);
+    history_close(h);
+    /* back to schema 2: the table goes, the file upgrades again */
+    sqlite3 *db;
+    CHECK_INT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_INT_EQ(
+        sqlite3_exec(db, "DROP TABLE migrations; PRAGMA user_version = 2", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    h = history_open(path, DAY_MS, HOUR_MS);
+    CHECK(h != NULL);
+    if (h)
+        CHECK_INT_EQ(history_count(h, "migrations"), 0);
+    history_close(h);
+}
+
 RUN_TESTS(start, memory_db_events_and_list, decisions, ticks_and_retention, file_reopen_and_wal,
-          unopenable, counters_persist_and_schema_1_upgrade)
+          unopenable, counters_persist_and_schema_1_upgrade, migrations_open_update_reopen)
