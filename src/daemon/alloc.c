@@ -2,10 +2,10 @@
  * actions of fired rules into decisions (policy/rac.h), and by their mode
  * records them as recommendations (manual), queues them for approval (semi,
  * policy/pending.h) or runs them (auto). Approved entries run on a later
- * tick: growth in place through the backend at once, migrations on the action
- * worker. At most max_actions_per_tick run per tick and never two at once on
- * one VM; what has to wait stays in `later`. Every step is a row in the
- * history's decisions table and an event, with its reason. */
+ * tick: growth in place through the backend at once, migrations through
+ * migrations_start() (the action worker). At most max_actions_per_tick run per tick and never two
+ * at once on one VM; what has to wait stays in `later`. Every step is a row in the history's
+ * decisions table and an event, with its reason. */
 #include "daemon/daemon.h"
 
 #include "util/error.h"
@@ -44,7 +44,6 @@ int alloc_init(struct daemon *d)
 {
     struct alloc *a = &d->alloc;
     a->q = pending_new(d->conf->approval_ttl_ms, first_id(d));
-    strmap_init(&a->busy);
     a->dirty = true;
     return 0;
 }
@@ -53,7 +52,6 @@ void alloc_free(struct daemon *d)
 {
     struct alloc *a = &d->alloc;
     pending_free(a->q);
-    strmap_free(&a->busy);
     free(a->req);
     free(a->later);
     memset(a, 0, sizeof(*a));
@@ -119,7 +117,7 @@ static void record(struct daemon *d, int64_t t_ms, uint64_t id, const struct rac
                           dec->vm, state, rac_mode_str(dec->mode), dec->reason,
                           note && *note ? " — " : "", note ? note : "");
     /* Into this tick's events, after the SLA event that caused it; outside a
-     * tick (API commands) alloc_commands() writes them at once. */
+     * tick (API commands) daemon_commands() writes them at once. */
     evlist_add(&d->events, t_ms, bad ? HISTORY_SEV_WARN : HISTORY_SEV_INFO, "decision",
                xasprintf("vm/%s", dec->vm), msg, NULL);
     log_info("alloc", "%s", msg);
@@ -129,7 +127,7 @@ static void record(struct daemon *d, int64_t t_ms, uint64_t id, const struct rac
 static void decide(struct daemon *d, const struct rac_decision *dec, int64_t t_ms)
 {
     struct alloc *a = &d->alloc;
-    if (strmap_get(&a->busy, dec->vm)) {
+    if (migrations_busy(d, dec->vm)) {
         record(d, t_ms, 0, dec, "skipped", "a migration of this VM is still running");
         return;
     }
@@ -178,17 +176,23 @@ static void execute(struct daemon *d, const struct pending_item *it, int64_t t_m
                  dec->vm);
         break;
     case RAC_ACTION_MIGRATE: {
-        struct job *j = xcalloc(1, sizeof(*j));
-        j->kind = JOB_MIGRATE;
-        j->item = *it;
-        strmap_put(&d->alloc.busy, dec->vm, (void *)1);
-        if (!worker_post(&d->action_worker, j)) {
-            strmap_del(&d->alloc.busy, dec->vm);
-            pending_finish(d->alloc.q, it->id, false, "action queue full", t_ms);
-            record(d, t_ms, it->id, dec, "failed", "action queue full");
+        /* Which typed parameters to use is the migration strategy's choice;
+         * until it decides, libvirt's defaults. */
+        struct migration_request rq = {.decision_id = it->id};
+        snprintf(rq.vm, sizeof(rq.vm), "%s", dec->vm);
+        snprintf(rq.dst, sizeof(rq.dst), "%s", dec->dst_host);
+        snprintf(rq.origin, sizeof(rq.origin), "allocator #%" PRIu64 " (%s)", it->id,
+                 rac_mode_str(dec->mode));
+        unsigned status;
+        uint64_t mid = migrations_start(d, &rq, t_ms, &status);
+        if (mid == 0) {
+            snprintf(done, sizeof(done), "%s", err_msg());
+            pending_finish(d->alloc.q, it->id, false, done, t_ms);
+            record(d, t_ms, it->id, dec, "failed", done);
             return;
         }
-        record(d, t_ms, it->id, dec, "running", "live migration started");
+        snprintf(done, sizeof(done), "live migration #%" PRIu64 " started", mid);
+        record(d, t_ms, it->id, dec, "running", done);
         return;
     }
     default:
@@ -226,7 +230,7 @@ static void run_due(struct daemon *d, int64_t t_ms)
     }
     for (size_t i = 0; i < n; i++) {
         const char *vm = items[i].decision.vm;
-        if (budget == 0 || strmap_get(&a->busy, vm) || strmap_get(&acted, vm)) {
+        if (budget == 0 || migrations_busy(d, vm) || strmap_get(&acted, vm)) {
             later_add(a, &items[i]);
             continue;
         }
@@ -301,11 +305,10 @@ void alloc_tick(struct daemon *d, const struct inventory *inv, int64_t t_ms)
     }
     run_due(d, t_ms);
     pending_prune(a->q, t_ms - ALLOC_KEEP_MS);
-    if (a->dirty)
-        publish_pending(d, t_ms);
+    alloc_publish(d, t_ms);
 }
 
-static void answer(struct daemon *d, struct http_cmd *c, int64_t t_ms)
+void alloc_answer(struct daemon *d, struct http_cmd *c, int64_t t_ms)
 {
     struct alloc *a = &d->alloc;
     bool approve = c->kind == HTTP_CMD_APPROVE;
@@ -328,43 +331,19 @@ static void answer(struct daemon *d, struct http_cmd *c, int64_t t_ms)
              approve ? "; it runs at the next tick" : "");
 }
 
-void alloc_commands(struct daemon *d)
+void alloc_publish(struct daemon *d, int64_t t_ms)
 {
-    int64_t t_ms = clock_now_ms(&d->clock);
-    struct http_cmd *c;
-    while ((c = http_server_cmd_take(d->http)) != NULL) {
-        answer(d, c, t_ms);
-        http_server_cmd_answer(d->http, c);
-    }
-    for (size_t i = 0; i < d->events.n; i++) {
-        if (history_record_event(d->history, &d->events.ev[i], NULL) < 0)
-            log_warn("daemon", "recording an event: %s", err_msg());
-    }
-    evlist_clear(&d->events);
     if (d->alloc.dirty)
         publish_pending(d, t_ms);
 }
 
-void alloc_job_run(struct daemon *d, struct job *j)
+void alloc_migration_done(struct daemon *d, uint64_t id, bool ok, const char *result, int64_t t_ms)
 {
-    const struct rac_decision *dec = &j->item.decision;
-    struct migrate_params p = {0};
-    struct migrate_progress res;
-    memset(&res, 0, sizeof(res));
-    int rc = backend_migrate(d->backend, dec->vm, dec->dst_host, &p, &res);
-    j->ok = rc == 0;
-    if (rc == 0)
-        snprintf(j->result, sizeof(j->result), "migrated %s from %s to %s in %lld ms", dec->vm,
-                 dec->host, dec->dst_host, (long long)res.elapsed_ms);
-    else
-        snprintf(j->result, sizeof(j->result), "migration of %s to %s failed: %s", dec->vm,
-                 dec->dst_host, err_msg());
-}
-
-void alloc_job_done(struct daemon *d, const struct job *j, int64_t t_ms)
-{
-    const struct pending_item *it = &j->item;
-    strmap_del(&d->alloc.busy, it->decision.vm);
-    pending_finish(d->alloc.q, it->id, j->ok, j->result, t_ms);
-    record(d, t_ms, it->id, &it->decision, j->ok ? "done" : "failed", j->result);
+    const struct pending_item *it = pending_get(d->alloc.q, id);
+    if (!it) {
+        log_warn("alloc", "migration result for unknown queue entry #%" PRIu64 ": %s", id, result);
+        return;
+    }
+    pending_finish(d->alloc.q, id, ok, result, t_ms);
+    record(d, t_ms, id, &it->decision, ok ? "done" : "failed", result);
 }

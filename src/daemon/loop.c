@@ -142,16 +142,21 @@ int daemon_loop(struct daemon *d)
         /* A reload may have shortened the tick: never wait longer than it. */
         if (next - now > d->conf->tick_ms)
             next = now + d->conf->tick_ms;
-        /* Signals, and approvals from the API (answered at once, not at the tick). */
+        /* Progress of running migrations between ticks. */
+        int64_t wake = migrations_refresh(d);
+        now = clock_mono_ms(&d->clock);
+        if (wake > next)
+            wake = next;
+        /* Signals, and the API's commands (answered at once, not at the tick). */
         struct pollfd p[2] = {{.fd = d->sig_fd, .events = POLLIN},
                               {.fd = http_server_cmd_fd(d->http), .events = POLLIN}};
-        int rc = poll(p, 2, (int)(next - now));
+        int rc = poll(p, 2, wake > now ? (int)(wake - now) : 0);
         if (rc < 0 && errno != EINTR) {
             log_error("daemon", "poll: %s", strerror(errno));
             return 1;
         }
         if (rc > 0 && (p[1].revents & POLLIN))
-            alloc_commands(d);
+            daemon_commands(d);
         if (rc > 0 && (p[0].revents & POLLIN) && handle_signals(d))
             return 0;
     }

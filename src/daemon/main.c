@@ -34,10 +34,11 @@ static void usage(FILE *out)
           "  -V, --version      show the version\n"
           "\n"
           "Signals:\n"
-          "  SIGTERM, SIGINT    finish the current tick, close everything, exit 0\n"
-          "  SIGHUP             re-read FILE: tick, log_level, retention, [rule] sections\n"
-          "                     (a fresh rule engine: open episodes restart), [vm] sections\n"
-          "                     and the [allocator] marks and mode apply at once; uri,\n"
+          "  SIGTERM, SIGINT    finish the current tick (and a migration the worker runs),\n"
+          "                     close everything, exit 0\n"
+          "  SIGHUP             re-read FILE: tick, log_level, retention, [rule]\n"
+          "                     sections (a fresh rule engine: open episodes restart), [vm]\n"
+          "                     sections and the [allocator] marks and mode apply at once; uri,\n"
           "                     api_listen, history, pid_file, [email], [snmp] and\n"
           "                     approval_ttl need a restart (logged).\n"
           "                     A file with errors is rejected with FILE:LINE messages and\n"
@@ -49,10 +50,18 @@ static void usage(FILE *out)
           "[allocator] mode (per VM in [vm GLOB]) a decision is only recommended (manual),\n"
           "waits for 'arasctl approve ID' (semi) or runs at once (auto).\n"
           "\n"
+          "Live migrations — the allocator's and those an operator asks for with 'arasctl\n"
+          "migrate' — run on a worker thread, one at a time; each is a row in the history\n"
+          "from request to outcome, and after each arasd checks that the VM runs exactly\n"
+          "once. Migrations that were running when arasd stopped are reconciled with what\n"
+          "libvirt reports at the first tick after a restart.\n"
+          "\n"
           "API (JSON): GET /api/v1/status, /api/v1/hosts[/NAME], /api/v1/vms[/NAME]\n"
           "[?host=H], /api/v1/events[?since=10m&limit=N], /api/v1/decisions[?since=&limit=],\n"
-          "/api/v1/pending, /metrics (Prometheus); POST /api/v1/pending/ID/approve|reject.\n"
-          "Query it with arasctl (status|hosts|vms|events|pending|approve|reject) or curl.\n"
+          "/api/v1/pending, /api/v1/migrations[/ID], /metrics (Prometheus); POST\n"
+          "/api/v1/pending/ID/approve|reject, /api/v1/migrations, /api/v1/migrations/ID/abort.\n"
+          "Query it with arasctl (status|hosts|vms|events|pending|approve|reject|migrate|\n"
+          "migrations) or curl.\n"
           "\n"
           "Exit status: 0 after a clean shutdown, 1 if start-up failed, 2 on a usage error.\n",
           out);
@@ -118,7 +127,7 @@ static void record_daemon_event(struct daemon *d, const char *kind, const char *
 }
 
 /* log -> conf -> clock -> backend -> monitor -> history -> http -> allocator ->
- * rules and workers. */
+ * migrations (the open ones from the history) -> rules and workers. */
 static int start(struct daemon *d)
 {
     d->boot_conf = d->conf_path ? conf_load(d->conf_path) : conf_defaults();
@@ -143,7 +152,7 @@ static int start(struct daemon *d)
     d->http = http_server_start(d->conf->api_host, d->conf->api_port, d->history, &d->clock);
     if (!d->http)
         return -1;
-    if (alloc_init(d) < 0 || rules_init(d) < 0)
+    if (alloc_init(d) < 0 || migrations_init(d) < 0 || rules_init(d) < 0)
         return -1;
     if (d->conf->pid_file) {
         if (write_pid_file(d->conf->pid_file) < 0)
@@ -159,6 +168,7 @@ static void finish(struct daemon *d)
     if (d->pid_written)
         unlink(d->boot_conf->pid_file);
     rules_free(d); /* joins the workers first: they use the backend and the history */
+    migrations_free(d);
     alloc_free(d);
     http_server_stop(d->http);
     history_close(d->history);

@@ -1,6 +1,7 @@
 /* tick: one turn of arasd's loop — poll through the monitor, turn changes and
- * backend events into history events, collect the workers' results, run the
- * SLA rules and the allocator, record the tick, publish the API snapshot. */
+ * backend events into history events, collect the workers' results, follow
+ * the migrations, run the SLA rules and the allocator, record the tick,
+ * publish the API snapshot. */
 #include "daemon/daemon.h"
 
 #include "util/error.h"
@@ -131,7 +132,7 @@ static void collect_jobs(struct daemon *d, int64_t t_ms)
         while (j) {
             struct job *next = j->next;
             if (j->kind == JOB_MIGRATE)
-                alloc_job_done(d, j, t_ms);
+                migrations_job_done(d, j, t_ms);
             else
                 rules_job_done(d, j, t_ms);
             free(j);
@@ -171,6 +172,7 @@ void daemon_tick(struct daemon *d)
     changes_diff(&d->changes, inv, t_ms, &d->events);
     drain_backend_events(d);
     collect_jobs(d, t_ms);
+    migrations_tick(d, inv, t_ms);
     rules_tick(d, inv, t_ms);
     alloc_tick(d, inv, t_ms);
     if (d->events.dropped)

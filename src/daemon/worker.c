@@ -16,7 +16,7 @@
 static void run_job(struct worker *w, struct job *j)
 {
     if (j->kind == JOB_MIGRATE)
-        alloc_job_run(w->d, j);
+        migrations_job_run(w->d, j);
     else
         rules_job_run(w->d, j);
 }

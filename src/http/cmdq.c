@@ -25,6 +25,7 @@ struct http_cmdq {
     struct http_cmd *head, *tail;
     int efd;
     char *pending_json;
+    char *migrations_json;
 };
 
 struct http_cmdq *http_cmdq_new(void)
@@ -41,6 +42,7 @@ struct http_cmdq *http_cmdq_new(void)
     pthread_cond_init(&q->answered, &attr);
     pthread_condattr_destroy(&attr);
     q->pending_json = xstrdup("{\"pending\":[]}");
+    q->migrations_json = xstrdup("{\"migrations\":[]}");
     return q;
 }
 
@@ -52,6 +54,7 @@ void http_cmdq_free(struct http_cmdq *q)
     pthread_mutex_destroy(&q->lock);
     pthread_cond_destroy(&q->answered);
     free(q->pending_json);
+    free(q->migrations_json);
     free(q);
 }
 
@@ -153,6 +156,22 @@ char *http_cmdq_pending(struct http_cmdq *q)
 {
     pthread_mutex_lock(&q->lock);
     char *s = xstrdup(q->pending_json);
+    pthread_mutex_unlock(&q->lock);
+    return s;
+}
+
+void http_cmdq_set_migrations(struct http_cmdq *q, char *json)
+{
+    pthread_mutex_lock(&q->lock);
+    free(q->migrations_json);
+    q->migrations_json = json;
+    pthread_mutex_unlock(&q->lock);
+}
+
+char *http_cmdq_migrations(struct http_cmdq *q)
+{
+    pthread_mutex_lock(&q->lock);
+    char *s = xstrdup(q->migrations_json);
     pthread_mutex_unlock(&q->lock);
     return s;
 }

@@ -1,5 +1,6 @@
-/* cmdq: the queue of API commands for the loop thread and the published
- * pending list (internal to http/; the contract is in http.h). */
+/* cmdq: the queue of API commands for the loop thread and the lists the loop
+ * publishes (pending, migrations) (internal to http/; the contract is in
+ * http.h). */
 #ifndef ARAS_HTTP_CMDQ_H
 #define ARAS_HTTP_CMDQ_H
 
@@ -21,5 +22,8 @@ void http_cmdq_answer(struct http_cmdq *q, struct http_cmd *c);
 void http_cmdq_set_pending(struct http_cmdq *q, char *json);
 /* A copy of the published pending list (caller frees). */
 char *http_cmdq_pending(struct http_cmdq *q);
+/* The same for the published migrations list. */
+void http_cmdq_set_migrations(struct http_cmdq *q, char *json);
+char *http_cmdq_migrations(struct http_cmdq *q);
 
 #endif

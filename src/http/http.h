@@ -9,6 +9,12 @@
  *   /api/v1/pending                     the approval queue (as the loop last published it)
  *   POST /api/v1/pending/ID/approve, POST /api/v1/pending/ID/reject
  *                                       body optional: {"by": "NAME"}
+ *   /api/v1/migrations                  live migrations: running, queued and those
+ *                                       finished in the last hour (as the loop published them)
+ *   /api/v1/migrations/ID               one of them, or an older one from the history
+ *   POST /api/v1/migrations             body {"vm": V, "host": H, "by": NAME, "params": {...}}:
+ *                                       ask for a live migration (202 with its id)
+ *   POST /api/v1/migrations/ID/abort    body optional: {"by": "NAME"}
  *   /metrics                            Prometheus text format
  * Errors are JSON too: {"error": {"status": 404, "message": "..."}}.
  *
@@ -25,10 +31,12 @@
 #ifndef ARAS_HTTP_HTTP_H
 #define ARAS_HTTP_HTTP_H
 
+#include "backend/backend.h"
 #include "history/history.h"
 #include "model/model.h"
 #include "util/clock.h"
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,12 +85,25 @@ uint16_t http_server_port(const struct http_server *s);
 void http_server_publish(struct http_server *s, struct http_snapshot *snap);
 /* ---- commands for the loop thread ---------------------------------------- */
 
-enum http_cmd_kind { HTTP_CMD_APPROVE, HTTP_CMD_REJECT };
+enum http_cmd_kind {
+    HTTP_CMD_APPROVE,       /* id: pending entry */
+    HTTP_CMD_REJECT,        /* id: pending entry */
+    HTTP_CMD_MIGRATE,       /* migrate: what to move where; answer id: the new migration */
+    HTTP_CMD_MIGRATE_ABORT, /* id: migration */
+};
+
+/* The body of POST /api/v1/migrations. */
+struct http_migrate_req {
+    char vm[MODEL_NAME_MAX];
+    char host[MODEL_NAME_MAX]; /* destination */
+    struct migrate_params params;
+};
 
 struct http_cmd {
     enum http_cmd_kind kind;
-    uint64_t id;          /* pending entry */
+    uint64_t id;          /* pending entry or migration; set by the loop for MIGRATE */
     char by[HTTP_BY_MAX]; /* who: from the body, default "api" */
+    struct http_migrate_req migrate;
     /* The loop's answer: */
     unsigned status;   /* 200, 404, 409 ... */
     char message[256]; /* one line for the reply */
@@ -100,6 +121,27 @@ struct http_cmd *http_server_cmd_take(struct http_server *s);
 void http_server_cmd_answer(struct http_server *s, struct http_cmd *c);
 /* Make json the body of GET /api/v1/pending; takes ownership of it. */
 void http_server_publish_pending(struct http_server *s, char *json);
+/* Make json ({"t_ms": T, "migrations": [http_migration_json() ...]}) the body
+ * of GET /api/v1/migrations; takes ownership of it. */
+void http_server_publish_migrations(struct http_server *s, char *json);
+
+/* ---- migrations ------------------------------------------------------------ */
+
+/* Parse a POST /api/v1/migrations body (at most HTTP_BODY_MAX bytes, len of
+ * them) into *out and by[HTTP_BY_MAX] (default "api"). Members: "vm" and
+ * "host" (required), "by", "params" — an object of bandwidth_bytes_per_s,
+ * max_downtime_ms, auto_converge, postcopy, postcopy_after_ms,
+ * postcopy_after_rounds, compress, parallel_connections, storage ("none",
+ * "all", "inc"), timeout_ms, migrate_uri. Unknown members, wrong types and
+ * out-of-range values are refused: -1 with err_set() naming the member. */
+int http_migrate_req_parse(const char *body, size_t len, struct http_migrate_req *out, char *by);
+/* The typed parameters as a JSON object (the shape the request takes;
+ * defaults left out). New reference. */
+json_t *http_migrate_params_json(const struct migrate_params *p);
+/* One migration as the API shows it: the history row's fields, "params"
+ * parsed back into an object, and "progress" when p is non-NULL (a running
+ * one). New reference. */
+json_t *http_migration_json(const struct history_migration *m, const struct migrate_progress *p);
 
 /* Stop serving (waits for the server thread) and free everything. NULL is a no-op. */
 void http_server_stop(struct http_server *s);

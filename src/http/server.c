@@ -199,6 +199,9 @@ static void route(struct http_server *s, struct MHD_Connection *conn, const char
         get_events(s, conn, r);
     } else if (strcmp(url, "/api/v1/decisions") == 0) {
         http_get_decisions(s, conn, r);
+    } else if (strcmp(url, "/api/v1/migrations") == 0 ||
+               strncmp(url, "/api/v1/migrations/", 19) == 0) {
+        http_get_migrations(s, conn, url, r);
     } else if (strcmp(url, "/api/v1/pending") == 0) {
         if (args_ok(conn, no_args, r))
             reply_json(r, 200, http_cmdq_pending(s->cmdq));
@@ -211,7 +214,8 @@ static void route(struct http_server *s, struct MHD_Connection *conn, const char
     } else {
         reply_error(r, 404,
                     "no endpoint '%.128s' (try /api/v1/status, /api/v1/hosts, /api/v1/vms, "
-                    "/api/v1/events, /api/v1/decisions, /api/v1/pending, /metrics)",
+                    "/api/v1/events, /api/v1/decisions, /api/v1/pending, /api/v1/migrations, "
+                    "/metrics)",
                     url);
     }
     snapshot_put(s, snap);
@@ -246,7 +250,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         reply_error(&r, 405,
                     "method %.16s not allowed; use GET (and POST for "
-                    "/api/v1/pending/ID/approve|reject)",
+                    "/api/v1/pending/ID/approve|reject and /api/v1/migrations[/ID/abort])",
                     method);
     else
         route(s, conn, url, &r);

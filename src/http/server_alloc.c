@@ -1,6 +1,7 @@
 /* server_alloc: the allocator's endpoints — GET /api/v1/decisions from the
  * history, POST /api/v1/pending/ID/approve|reject handed to the loop thread
- * (http_server_cmd_*), which owns the approval queue. */
+ * (http_server_cmd_*), which owns the approval queue — and the dispatch of
+ * every POST (migrations: server_migr.c). */
 #include "http/server_int.h"
 
 #include "util/error.h"
@@ -114,12 +115,20 @@ void http_post(struct http_server *s, struct MHD_Connection *conn, const char *u
                const struct post_body *b, struct reply *r)
 {
     static const char *const no_args[] = {NULL};
+    static const char migr[] = "/api/v1/migrations";
     struct http_cmd c = {0};
+    if (strncmp(url, migr, sizeof(migr) - 1) == 0 &&
+        (url[sizeof(migr) - 1] == '\0' || url[sizeof(migr) - 1] == '/')) {
+        if (args_ok(conn, no_args, r))
+            http_post_migrations(s, url, b, r);
+        return;
+    }
     if (!parse_pending_url(url, &c.id, &c.kind)) {
         r->allow = "GET, HEAD";
         return reply_error(r, strncmp(url, "/api/v1/", 8) == 0 ? 405 : 404,
                            "'%.128s' is read-only (GET); POST is only for "
-                           "/api/v1/pending/ID/approve and /api/v1/pending/ID/reject",
+                           "/api/v1/pending/ID/approve, /api/v1/pending/ID/reject, "
+                           "/api/v1/migrations and /api/v1/migrations/ID/abort",
                            url);
     }
     if (!args_ok(conn, no_args, r))

@@ -1,4 +1,5 @@
-/* server_int: what server.c shares with server_alloc.c (internal to http/). */
+/* server_int: what server.c shares with server_alloc.c and server_migr.c
+ * (internal to http/). */
 #ifndef ARAS_HTTP_SERVER_INT_H
 #define ARAS_HTTP_SERVER_INT_H
 
@@ -51,6 +52,11 @@ void http_body_add(struct post_body *b, const char *data, size_t n);
 /* POST url with body b (server_alloc.c). */
 void http_post(struct http_server *s, struct MHD_Connection *conn, const char *url,
                const struct post_body *b, struct reply *r);
+/* GET /api/v1/migrations[/ID]; POST /api/v1/migrations[/ID/abort] (server_migr.c). */
+void http_get_migrations(struct http_server *s, struct MHD_Connection *conn, const char *url,
+                         struct reply *r);
+void http_post_migrations(struct http_server *s, const char *url, const struct post_body *b,
+                          struct reply *r);
 /* GET /api/v1/decisions (server_alloc.c). */
 void http_get_decisions(struct http_server *s, struct MHD_Connection *conn, struct reply *r);
 

@@ -133,6 +133,9 @@ void lv_mem_cache_sweep(struct lv_host *h, uint64_t gen);
 void lv_mem_cache_free(struct lv_host *h);
 
 /* lv_migrate.c */
+/* Job stats of d (current, or the completed job's with
+ * VIR_DOMAIN_JOB_STATS_COMPLETED); -1 with libvirt's error left set. */
+int lv_job_stats(virDomainPtr d, unsigned flags, struct migrate_progress *out);
 int lv_migrate(struct backend *b, const char *vm, const char *dst_host,
                const struct migrate_params *p, struct migrate_progress *result);
 int lv_migrate_progress(struct backend *b, const char *vm, struct migrate_progress *out);
@@ -144,6 +147,10 @@ int lv_migrate_start_postcopy(struct backend *b, const char *vm);
 /* lv_place.c */
 int lv_vm_placement(struct backend *b, const char *vm, const char *src_host, const char *dst_host,
                     struct vm_placement *out);
+/* The migration libvirt runs for vm on any connected host, whoever started
+ * it (e.g. an arasd that was killed meanwhile): its progress, state RUNNING.
+ * -1 with err_set() when no host runs a migration job for vm. */
+int lv_vm_job(struct lv *lv, const char *vm, struct migrate_progress *out);
 /* After a failed pre-copy migration: resume vm on src if it was left paused
  * there for the migration and is not active on dst. Best effort (logged). */
 void lv_resume_after_failure(struct lv_host *src, struct lv_host *dst, const char *vm);

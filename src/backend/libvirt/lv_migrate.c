@@ -39,8 +39,7 @@ static struct lv_job *lv_job_find(struct lv *lv, const char *vm)
     return NULL;
 }
 
-/* Job stats (current, or the completed job's with VIR_DOMAIN_JOB_STATS_COMPLETED). */
-static int lv_job_stats(virDomainPtr d, unsigned flags, struct migrate_progress *out)
+int lv_job_stats(virDomainPtr d, unsigned flags, struct migrate_progress *out)
 {
     int type = 0, n = 0;
     virTypedParameterPtr params = NULL;
@@ -386,8 +385,8 @@ int lv_migrate_progress(struct backend *b, const char *vm, struct migrate_progre
         pthread_mutex_unlock(&j->lock);
     }
     pthread_mutex_unlock(&lv->job_lock);
-    if (!j)
-        return err_set("no migration of VM '%s' is running", vm);
+    if (!j) /* not ours: started by an earlier arasd, or by someone else */
+        return lv_vm_job(lv, vm, out);
     return 0;
 }
 

@@ -1,5 +1,6 @@
 /* lv_place: where a VM is on two hosts (the "exactly once" check after a
- * migration) and putting a paused source back to work after a failed one. */
+ * migration), the migration job libvirt runs for a VM whoever started it, and
+ * putting a paused source back to work after a failed one. */
 #include "backend/libvirt/lv.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -45,6 +46,56 @@ int lv_vm_placement(struct backend *b, const char *vm, const char *src_host, con
     if (lv_place_on(s, vm, &out->src_active, &out->src_state, &rs) < 0 ||
         lv_place_on(d, vm, &out->dst_active, &out->dst_state, &rd) < 0)
         return -1;
+    return 0;
+}
+
+/* A migration job of d (outgoing on the source, incoming on the
+ * destination), as progress; false when d runs no migration job. */
+static bool lv_job_is_migration(virDomainPtr d, struct migrate_progress *out)
+{
+    int type = 0, n = 0, op = 0;
+    virTypedParameterPtr params = NULL;
+    bool migrating = false;
+    if (virDomainGetJobStats(d, &type, &params, &n, 0) == 0) {
+        migrating = (type == VIR_DOMAIN_JOB_BOUNDED || type == VIR_DOMAIN_JOB_UNBOUNDED) &&
+                    virTypedParamsGetInt(params, n, VIR_DOMAIN_JOB_OPERATION, &op) == 1 &&
+                    (op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT ||
+                     op == VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN);
+        virTypedParamsFree(params, n);
+    }
+    virResetLastError();
+    if (migrating && lv_job_stats(d, 0, out) < 0) {
+        virResetLastError();
+        return false;
+    }
+    return migrating;
+}
+
+int lv_vm_job(struct lv *lv, const char *vm, struct migrate_progress *out)
+{
+    bool found = false;
+    for (size_t i = 0; i < lv->n_hosts && !found; i++) {
+        virConnectPtr c = lv_host_conn(&lv->hosts[i]);
+        if (!c)
+            continue;
+        virDomainPtr d = virDomainLookupByName(c, vm);
+        virResetLastError();
+        if (d) {
+            found = lv_job_is_migration(d, out);
+            int st, reason;
+            if (found && virDomainGetState(d, &st, &reason, 0) == 0)
+                out->postcopy_active =
+                    reason == VIR_DOMAIN_PAUSED_POSTCOPY ||
+                    (st == VIR_DOMAIN_RUNNING && reason == VIR_DOMAIN_RUNNING_POSTCOPY);
+            virResetLastError();
+            virDomainFree(d);
+        }
+        virConnectClose(c);
+    }
+    err_clear();
+    if (!found)
+        return err_set("no migration of VM '%s' is running", vm);
+    out->state = MIGRATE_JOB_RUNNING;
     return 0;
 }
 
