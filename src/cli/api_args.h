@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#define API_FLAGS_MAX 8
+#define API_FLAGS_MAX 16
 
 /* One command-specific option "--name" (no argument: *set = true) or
  * "--name ARG" (has_arg: *value = ARG, checked by the command afterwards). */

@@ -8,6 +8,7 @@ extern const struct cli_command cli_cmd_simulate;
 extern const struct cli_command cli_cmd_disk_index, cli_cmd_disk_sync;
 extern const struct cli_command cli_cmd_precopy_sim;
 extern const struct cli_command cli_cmd_pending, cli_cmd_approve, cli_cmd_reject;
+extern const struct cli_command cli_cmd_migrate, cli_cmd_migrations;
 
 /* One entry per line so that helpers can append without reflowing others' lines. */
 /* clang-format off */
@@ -19,6 +20,8 @@ const struct cli_command *const cli_commands[] = {
     &cli_cmd_pending,
     &cli_cmd_approve,
     &cli_cmd_reject,
+    &cli_cmd_migrate,
+    &cli_cmd_migrations,
     &cli_cmd_simulate,
     &cli_cmd_precopy_sim,
     &cli_cmd_disk_index,

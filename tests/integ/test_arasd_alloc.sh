@@ -191,6 +191,37 @@ moved() { [[ $("$arasctl" vms --json | json '[v["host"] for v in j["vms"] if v["
 wait_for moved || fail "migrate: vm-0001 is still on $host0"
 stop
 
+# --- an operator's migration: arasctl migrate / migrations through the API,
+# one row in the history's migrations table from request to outcome
+SIM_OPTS='&speed=100' start manual
+vmhost() { "$arasctl" vms --json | json '[v["host"] for v in j["vms"] if v["name"]=="'"$1"'"][0]'; }
+from=$(vmhost vm-0002)
+to=$("$arasctl" hosts --json | json '[h["name"] for h in j["hosts"] if h["name"]!="'"$from"'"][0]')
+out=$("$arasctl" migrate vm-0002 "$to" --max-downtime 300ms --by tester) || fail "arasctl migrate exit status"
+expect_in "$out" "vm-0002 $from -> $to completed" "arasctl migrate"
+expect_in "$out" "the VM runs once, on $to" "arasctl migrate: exactly once"
+[[ $(vmhost vm-0002) == "$to" ]] || wait_for eval '[[ $(vmhost vm-0002) == "$to" ]]' || fail "migrate: vm-0002 is not on $to"
+out=$("$arasctl" migrations) || fail "arasctl migrations exit status"
+expect_in "$out" "operator tester" "arasctl migrations origin"
+expect_in "$out" "completed" "arasctl migrations state"
+row=$(sqlite3 "$tmp/history.db" "select vm, src, dst, origin, state, params from migrations")
+expect_in "$row" "vm-0002|$from|$to|operator tester|completed|{\"max_downtime_ms\":300}" "history migrations row"
+out=$("$arasctl" migrate vm-0002 "$to" 2>&1)
+[[ $? -eq 1 ]] || fail "migrating to the VM's own host should exit 1"
+expect_in "$out" "HTTP 409" "migrate to own host"
+expect_in "$out" "already runs on '$to'" "migrate to own host"
+out=$("$arasctl" migrate no-such-vm "$to" 2>&1)
+[[ $? -eq 1 ]] || fail "migrating an unknown VM should exit 1"
+expect_in "$out" "HTTP 404" "migrate unknown VM"
+"$arasctl" migrate vm-0002 "$from" --parallel 1 2>/dev/null
+[[ $? -eq 2 ]] || fail "migrate --parallel 1 should exit 2"
+"$arasctl" migrate vm-0002 2>/dev/null
+[[ $? -eq 2 ]] || fail "migrate with one operand should exit 2"
+events=$("$arasctl" events --since 1m)
+expect_in "$events" "migration #1 of vm-0002 $from -> $to (operator tester): queued" "events: migration queued"
+expect_in "$events" "migration #1 of vm-0002 $from -> $to (operator tester): completed" "events: migration completed"
+stop
+
 # --- per-VM settings: the mode overrides the global one, limits apply, and
 # tag:NAME rules match the VMs tagged so (only vm-0001 here)
 RULE_SCOPE=tag:hot start semi "[vm vm-0001]
@@ -239,4 +270,4 @@ if [[ $fails -gt 0 ]]; then
     tail -30 "$tmp/stderr" >&2
     exit 1
 fi
-echo "ok: SLA rules, allocator modes, approvals, e-mail"
+echo "ok: SLA rules, allocator modes, approvals, operator migrations, e-mail"
