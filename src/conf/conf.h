@@ -4,7 +4,7 @@
  * one table (conf.c), so each value is checked the same way and every error
  * names where it is: "FILE:LINE: [section] key: message". Parsing collects
  * every error in the file, not just the first. Sections: [daemon], [cluster],
- * [allocator], [email], [snmp], [script] (key tables in conf.c) and the named
+ * [allocator], [migrate], [email], [snmp], [script] (key tables in conf.c) and the named
  * sections [rule NAME] and [vm GLOB] (conf_named.c), which may repeat.
  */
 #ifndef ARAS_CONF_CONF_H
@@ -36,6 +36,12 @@ struct conf_vm {
     int line;                    /* of the section header */
 };
 
+/* [migrate]: dirty-rate sampling (the migration strategy's input). */
+struct conf_migrate {
+    int64_t dirty_period_ms; /* dirty_rate_period = 10s (0 = no sampling) */
+    int64_t dirty_calc_ms;   /* dirty_rate_calc = 1s (whole seconds, 1..60) */
+};
+
 /* A loaded configuration. Immutable after conf_load(); free with conf_free(). */
 struct conf {
     char *path; /* file it came from ("<string>" for conf_parse_string) */
@@ -65,6 +71,7 @@ struct conf {
     char *pool_dir;               /* pool_dir = var/aras/disks (attached disk images) */
     int64_t approval_ttl_ms;      /* approval_ttl = 15m */
     int64_t max_actions_per_tick; /* max_actions_per_tick = 4 */
+    struct conf_migrate migrate;  /* [migrate] */
     /* [email]: enabled when url is set */
     char *email_url;
     char *email_from;

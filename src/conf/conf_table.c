@@ -17,8 +17,9 @@
 #define DURATION_MAX_MS (INT64_C(3650) * 24 * 3600 * 1000)
 
 const struct conf_section conf_sections[] = {
-    {"daemon", false}, {"cluster", false}, {"allocator", false}, {"email", false},
-    {"snmp", false},   {"script", false},  {"rule", true},       {"vm", true},
+    {"daemon", false},  {"cluster", false}, {"allocator", false},
+    {"migrate", false}, {"email", false},   {"snmp", false},
+    {"script", false},  {"rule", true},     {"vm", true},
 };
 
 #define OFF(field) offsetof(struct conf, field)
@@ -49,6 +50,10 @@ const struct conf_key conf_keys[] = {
      OFF(approval_ttl_ms), false},
     {"allocator", "max_actions_per_tick", conf_set_count, "4", 1, 1000, OFF(max_actions_per_tick),
      false},
+    {"migrate", "dirty_rate_period", conf_set_duration, "10s", 0, 24 * 3600 * S,
+     OFF(migrate.dirty_period_ms), false},
+    {"migrate", "dirty_rate_calc", conf_set_duration, "1s", 1 * S, 60 * S,
+     OFF(migrate.dirty_calc_ms), false},
     {"email", "url", conf_set_url, NULL, 0, 0, OFF(email_url), false},
     {"email", "from", conf_set_address, NULL, 0, 0, OFF(email_from), false},
     {"email", "to", conf_set_email_to, NULL, 0, 0, OFF(email_to), true},

@@ -95,6 +95,8 @@ static void reload(struct daemon *d)
     }
     report_restart_only(d->boot_conf, next);
     log_set_level(next->log_level);
+    monitor_set_dirty_rate(d->monitor, next->migrate.dirty_period_ms,
+                           (int)((next->migrate.dirty_calc_ms + 999) / 1000));
     rules_reload(d, next);
     history_set_retention(d->history, next->history_retention_ms, next->sample_retention_ms);
     log_info("daemon", "SIGHUP: reloaded %s (tick %lld ms, log_level %s)", d->conf_path,

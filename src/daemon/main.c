@@ -36,7 +36,7 @@ static void usage(FILE *out)
           "Signals:\n"
           "  SIGTERM, SIGINT    finish the current tick (and a migration the worker runs),\n"
           "                     close everything, exit 0\n"
-          "  SIGHUP             re-read FILE: tick, log_level, retention, [rule]\n"
+          "  SIGHUP             re-read FILE: tick, log_level, retention, [migrate], [rule]\n"
           "                     sections (a fresh rule engine: open episodes restart), [vm]\n"
           "                     sections and the [allocator] marks and mode apply at once; uri,\n"
           "                     api_listen, history, pid_file, [email], [snmp] and\n"
@@ -145,6 +145,8 @@ static int start(struct daemon *d)
     d->monitor = monitor_new(d->backend, DAEMON_MONITOR_WINDOW_MS);
     if (!d->monitor)
         return -1;
+    monitor_set_dirty_rate(d->monitor, d->conf->migrate.dirty_period_ms,
+                           (int)((d->conf->migrate.dirty_calc_ms + 999) / 1000));
     d->history = history_open(d->conf->history_path, d->conf->history_retention_ms,
                               d->conf->sample_retention_ms);
     if (!d->history)

@@ -4,6 +4,7 @@
 #include "monitor/rates.h"
 #include "monitor/ring.h"
 #include "util/error.h"
+#include "util/log.h"
 #include "util/mem.h"
 #include "util/strmap.h"
 
@@ -26,6 +27,7 @@ struct series {
     char uuid[MODEL_UUID_LEN];
     int64_t last_seen_ms;
     uint64_t seen_tick, rate_tick; /* tick of the last sighting / last pushed rate */
+    int64_t dirty_started_ms;      /* VMs: last dirty-rate measurement started */
     struct ring ring;
 };
 
@@ -36,6 +38,8 @@ struct monitor {
     struct strmap vms, hosts;
     uint64_t tick;
     int64_t last_tick_ms, typical_dt_ms;
+    int64_t dirty_period_ms; /* 0: no dirty-rate sampling */
+    int dirty_calc_s;
 };
 
 struct monitor *monitor_new(struct backend *b, int64_t history_ms)
@@ -151,6 +155,31 @@ static void monitor_forget(struct strmap *map, int64_t cutoff_ms)
     }
 }
 
+void monitor_set_dirty_rate(struct monitor *m, int64_t period_ms, int calc_s)
+{
+    m->dirty_calc_s = calc_s < 1 ? 1 : calc_s > 60 ? 60 : calc_s;
+    /* a measurement must end before the next one starts */
+    int64_t min_ms = (int64_t)m->dirty_calc_s * 1000;
+    m->dirty_period_ms = period_ms <= 0 ? 0 : period_ms < min_ms ? min_ms : period_ms;
+}
+
+/* Start the dirty-rate measurements that are due (see monitor.h). */
+static void monitor_sample_dirty(struct monitor *m, int64_t now)
+{
+    if (m->dirty_period_ms == 0 || !m->b->ops->dirty_rate_start)
+        return;
+    int64_t period_ms = m->dirty_period_ms;
+    for (size_t i = 0; i < m->inv.n_vms; i++) {
+        const struct vm *v = &m->inv.vms[i];
+        struct series *s = strmap_get(&m->vms, v->name);
+        if (!s || v->state != VM_STATE_RUNNING || now - s->dirty_started_ms < period_ms)
+            continue;
+        s->dirty_started_ms = now;
+        if (backend_dirty_rate_start(m->b, v->name, m->dirty_calc_s) < 0)
+            log_debug("monitor", "dirty rate of %s: %s", v->name, err_msg());
+    }
+}
+
 int monitor_tick(struct monitor *m)
 {
     if (backend_poll(m->b, &m->scratch) < 0)
@@ -176,6 +205,7 @@ int monitor_tick(struct monitor *m)
         keep = m->history_ms;
     monitor_forget(&m->vms, now - keep);
     monitor_forget(&m->hosts, now - keep);
+    monitor_sample_dirty(m, now);
     return 0;
 }
 

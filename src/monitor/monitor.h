@@ -23,6 +23,13 @@ struct monitor *monitor_new(struct backend *b, int64_t history_ms);
 void monitor_free(struct monitor *m);
 /* Poll the backend once and update rates/windows. 0, or -1 with err_set(). */
 int monitor_tick(struct monitor *m);
+/* Sample every running VM's dirty rate: after a poll, start a measurement
+ * over calc_s seconds (clamped to 1..60) for each running VM whose last one
+ * started at least period_ms ago (raised to calc_s); the result comes with a
+ * later poll (vm_counters.dirty_rate_mib_s, then vm_rates). period_ms 0 turns
+ * it off (the default). Backends without dirty-rate support are skipped; a VM
+ * that refuses is tried again at its next turn. */
+void monitor_set_dirty_rate(struct monitor *m, int64_t period_ms, int calc_s);
 /* The inventory of the last successful tick (valid until the next tick);
  * empty before the first. */
 const struct inventory *monitor_inventory(const struct monitor *m);
