@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,7 +32,8 @@ static void usage(FILE *out)
             "                      %s/data/planetlab/20110303)\n"
             "  -p, --policy NAME   npa, dvfs, thr-mmt-0.8, iqr-mmt-1.5, mad-mmt-2.5,\n"
             "                      lr-mmt-1.2 (default) or lr-mc-1.2; any parameter works,\n"
-            "                      e.g. thr-mc-0.9 (DETECTOR thr|iqr|mad|lr, SELECTION mmt|mc)\n"
+            "                      e.g. thr-mc-0.9 (DETECTOR thr|iqr|mad|lr, SELECTION mmt|mc);\n"
+            "                      or aras, ARAS's planner in its energy-aware mode\n"
             "  -j, --json          print one JSON object instead of the table\n"
             "  -l, --log FILE      write one tab-separated line per 300 s step to FILE\n"
             "                      (\"-\" for standard output)\n"
@@ -44,9 +46,10 @@ static void usage(FILE *out)
             "\n"
             "Metrics: energy in kWh (SPECpower, linear between 10 %% points); migrations;\n"
             "SLATAH, the share of active-host time at 100 %% CPU; PDM, the performance lost\n"
-            "to migrations; SLAV = SLATAH x PDM; host shutdowns. A progress bar is drawn on\n"
+            "to migrations; SLAV = SLATAH x PDM; host shutdowns; ping-pongs, migrations of\n"
+            "a VM back to a host it left less than an hour before. A progress bar is drawn on\n"
             "standard error when it is a terminal. --json keys: trace, policy, hosts, vms,\n"
-            "energy_kwh, migrations, slatah_pct, pdm_pct, slav_pct, host_shutdowns,\n"
+            "energy_kwh, migrations, pingpongs, slatah_pct, pdm_pct, slav_pct, host_shutdowns,\n"
             "vms_dropped (VMs CloudSim drops when their demand is 0), steps, timings\n"
             "(wall_s, plan_ms_*, plan_cpu_ms_*, total_wall_s, cpu_s) and peak_rss_kib.\n"
             "\n"
@@ -59,6 +62,38 @@ struct sim_opts {
     bool json, large;
     uint32_t hosts, vms;
 };
+
+/* A baseline or the planner's policy, by name. */
+struct any_policy {
+    bool aras;
+    struct policy_consolidation pc;
+    struct policy_aras pa;
+    const struct sim_policy *ops;
+};
+
+static int any_policy_init(struct any_policy *ap, const char *name)
+{
+    memset(ap, 0, sizeof(*ap));
+    ap->aras = strncasecmp(name, "aras", 4) == 0;
+    if (ap->aras) {
+        if (policy_aras_init(&ap->pa, name) < 0)
+            return err_set("unknown policy '%s' (the planner's policy is 'aras')", name);
+        ap->ops = &ap->pa.ops;
+        return 0;
+    }
+    if (policy_consolidation_init(&ap->pc, name) < 0)
+        return -1;
+    ap->ops = &ap->pc.ops;
+    return 0;
+}
+
+static void any_policy_fini(struct any_policy *ap)
+{
+    if (ap->aras)
+        policy_aras_fini(&ap->pa);
+    else
+        policy_consolidation_fini(&ap->pc);
+}
 
 static int parse_opts(int argc, char **argv, struct sim_opts *o)
 {
@@ -119,12 +154,12 @@ static int parse_opts(int argc, char **argv, struct sim_opts *o)
         fprintf(stderr, "arasctl simulate: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    struct policy_consolidation pc;
-    if (policy_consolidation_init(&pc, o->policy) < 0) {
+    struct any_policy ap;
+    if (any_policy_init(&ap, o->policy) < 0) {
         fprintf(stderr, "arasctl simulate: --policy: %s\n", err_msg());
         return 2;
     }
-    policy_consolidation_fini(&pc);
+    any_policy_fini(&ap);
     return -1;
 }
 
@@ -227,16 +262,18 @@ static void print_result(const struct sim_opts *o, const char *dir, const struct
         json_str(stdout, dir);
         printf(", \"policy\": ");
         json_str(stdout, t->inner.name);
-        printf(", \"hosts\": %u, \"vms\": %u, \"energy_kwh\": %.17g, \"migrations\": %llu, "
-               "\"slatah_pct\": %.17g, \"pdm_pct\": %.17g, \"slav_pct\": %.17g, "
-               "\"host_shutdowns\": %u, \"vms_dropped\": %u, \"sim_time_s\": %.1f, "
-               "\"steps\": %u, \"wall_s\": %.4f, \"plan_ms_mean\": %.4f, \"plan_ms_max\": %.4f, "
-               "\"plan_cpu_ms_mean\": %.4f, \"plan_cpu_ms_max\": %.4f, \"peak_rss_kib\": %ld, "
-               "\"total_wall_s\": %.4f, \"cpu_s\": %.4f}\n",
-               r->hosts, r->vms, r->energy_kwh, (unsigned long long)r->migrations, r->slatah_pct,
-               r->pdm_pct, r->slav_pct, r->host_shutdowns, r->vms_removed, r->sim_time_s, r->steps,
-               wall_s, plan_mean, t->max_ms, cpu_mean, t->cpu_max_ms, peak_rss_kib(),
-               (now_ms(CLOCK_MONOTONIC) - start_ms) / 1e3, cpu_s());
+        printf(
+            ", \"hosts\": %u, \"vms\": %u, \"energy_kwh\": %.17g, \"migrations\": %llu, "
+            "\"pingpongs\": %llu, \"slatah_pct\": %.17g, \"pdm_pct\": %.17g, \"slav_pct\": %.17g, "
+            "\"host_shutdowns\": %u, \"vms_dropped\": %u, \"sim_time_s\": %.1f, "
+            "\"steps\": %u, \"wall_s\": %.4f, \"plan_ms_mean\": %.4f, \"plan_ms_max\": %.4f, "
+            "\"plan_cpu_ms_mean\": %.4f, \"plan_cpu_ms_max\": %.4f, \"peak_rss_kib\": %ld, "
+            "\"total_wall_s\": %.4f, \"cpu_s\": %.4f}\n",
+            r->hosts, r->vms, r->energy_kwh, (unsigned long long)r->migrations,
+            (unsigned long long)r->pingpongs, r->slatah_pct, r->pdm_pct, r->slav_pct,
+            r->host_shutdowns, r->vms_removed, r->sim_time_s, r->steps, wall_s, plan_mean,
+            t->max_ms, cpu_mean, t->cpu_max_ms, peak_rss_kib(),
+            (now_ms(CLOCK_MONOTONIC) - start_ms) / 1e3, cpu_s());
         return;
     }
     printf("Trace            %s\n", dir);
@@ -246,6 +283,7 @@ static void print_result(const struct sim_opts *o, const char *dir, const struct
            r->sim_time_s, wall_s);
     printf("Energy           %.2f kWh\n", r->energy_kwh);
     printf("Migrations       %llu\n", (unsigned long long)r->migrations);
+    printf("Ping-pongs       %llu\n", (unsigned long long)r->pingpongs);
     printf("SLATAH           %.2f %%\n", r->slatah_pct);
     printf("PDM              %.3f %%\n", r->pdm_pct);
     printf("SLAV             %.5f %%\n", r->slav_pct);
@@ -258,12 +296,12 @@ static void print_result(const struct sim_opts *o, const char *dir, const struct
 
 static int run(const struct sim_opts *o, const char *dir)
 {
-    struct policy_consolidation pc;
-    if (policy_consolidation_init(&pc, o->policy) < 0)
+    struct any_policy ap;
+    if (any_policy_init(&ap, o->policy) < 0)
         return -1;
     struct sim_traceset ts;
     if (sim_traceset_load(dir, &ts) < 0)
-        return policy_consolidation_fini(&pc), -1;
+        return any_policy_fini(&ap), -1;
     struct sim_config cfg;
     sim_config_default(&cfg);
     if (o->hosts)
@@ -273,8 +311,8 @@ static int run(const struct sim_opts *o, const char *dir)
         cfg.host_types = sim_host_types_large;
         cfg.n_host_types = 1;
     }
-    struct timed t = {.inner = pc.ops};
-    struct sim_policy ops = pc.ops;
+    struct timed t = {.inner = *ap.ops};
+    struct sim_policy ops = *ap.ops;
     if (ops.optimize) {
         ops.optimize = timed_optimize;
         ops.ctx = &t;
@@ -290,7 +328,7 @@ static int run(const struct sim_opts *o, const char *dir)
             fprintf(pg.log, "step\tt_s\tactive_hosts\tmigrations\tenergy_kwh\tpower_w\n");
     }
     double t0 = now_ms(CLOCK_MONOTONIC);
-    if (s && (!o->log || pg.log) && sim_place_all(s, &pc.ops) == 0 &&
+    if (s && (!o->log || pg.log) && sim_place_all(s, ap.ops) == 0 &&
         sim_run(s, &ops, on_step, &pg) == 0) {
         struct sim_result r;
         sim_result_get(s, &r);
@@ -303,7 +341,7 @@ static int run(const struct sim_opts *o, const char *dir)
         rc = err_set_errno("cannot write log '%s'", o->log);
     sim_free(s);
     sim_traceset_free(&ts);
-    policy_consolidation_fini(&pc);
+    any_policy_fini(&ap);
     return rc;
 }
 

@@ -112,6 +112,9 @@ bool planner_fits(const struct planner_cluster *cl, const struct planner_config 
         return planner_why(reason, len, "in maintenance");
     if (!check_hard_rules(cl, vm, dst, reason, len))
         return false;
+    if (d->core_cap > 0 && v->core_peak > d->core_cap)
+        return planner_why(reason, len, "a vCPU needs %.0f at peak, more than one core's %.0f",
+                           v->core_peak, d->core_cap);
     double limit = cfg->trigger_util - cfg->margin;
     for (int r = 0; r < PLANNER_RES_COUNT; r++) {
         if (d->cap[r] <= 0)
@@ -141,7 +144,7 @@ bool planner_check_dst(const struct planner_cluster *cl, const struct planner_co
                            planner_host_name(cl, (uint32_t)v->pin, hn, sizeof(hn)));
     if (mode != PLANNER_MODE_EVACUATE && v->left_host == (int32_t)dst &&
         v->last_move_ms != PLANNER_NEVER &&
-        (double)(now_ms - v->last_move_ms) < cfg->pingpong_s * 1e3)
+        (double)(now_ms - v->last_move_ms) <= cfg->pingpong_s * 1e3)
         return planner_why(reason, len, "left it %.0f min ago: no return within %.0f min",
                            (double)(now_ms - v->last_move_ms) / 60e3, cfg->pingpong_s / 60);
     if (cfg->max_migrations_host && d->migrations >= cfg->max_migrations_host)

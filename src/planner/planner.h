@@ -62,6 +62,7 @@ const char *planner_class_str(enum planner_class c);
 struct planner_host {
     const char *name;              /* borrowed, for reasons; NULL: "host N" */
     double cap[PLANNER_RES_COUNT]; /* capacity; 0 = resource not modelled on this host */
+    double core_cap;               /* CPU capacity of one core (0: not checked) */
     double link_bytes_per_s;       /* migration bandwidth in and out (0: cfg default) */
     double idle_w, max_w;          /* power at 0 and 100 % CPU (0, 0: unknown) */
     bool maintenance;              /* takes nothing; balancing evacuates it */
@@ -78,6 +79,7 @@ struct planner_vm {
     int32_t host;                   /* index of its host, -1 when not placed */
     double use[PLANNER_RES_COUNT];  /* demand now, in the hosts' units */
     double peak[PLANNER_RES_COUNT]; /* predicted demand over the horizon (>= use) */
+    double core_peak;               /* peak CPU of its busiest vCPU (checked against core_cap) */
     enum planner_class cls;
     double horizon_s;            /* expected remaining run time; 0 = cfg->default_horizon_s */
     bool never_move;             /* balancing and evacuation leave it where it is */

@@ -27,6 +27,7 @@
 #ifndef ARAS_POLICY_POLICY_H
 #define ARAS_POLICY_POLICY_H
 
+#include "planner/planner.h"
 #include "sim/sim.h"
 
 #include <stdbool.h>
@@ -94,6 +95,33 @@ int32_t policy_vm_select(struct policy_consolidation *pc, const struct sim *s, u
  * superset of the hosts not excluded, for speed. */
 int32_t policy_pabfd_find_host(struct policy_consolidation *pc, struct sim *s, uint32_t vm,
                                const uint8_t *excluded, const uint32_t *hosts, size_t n_hosts);
+
+/* ---- aras: the planner (src/planner) as a policy of the simulator (aras.c) ----
+ *
+ * Each step the simulated cluster becomes a planner_cluster: CPU in MIPS per
+ * host (one core's MIPS as core_cap), each VM's predicted peak from its
+ * utilisation history (mean + 1.5 standard deviations of the last hour, at
+ * least the demand now and the last sample), its horizon the rest of the day,
+ * its migration cost from its RAM over half the link (as the simulator moves
+ * it). Memory and network are checked at creation only, as CloudSim reserves
+ * them then and not for migrated VMs. planner_balance() in energy-aware mode
+ * (consolidate) chooses the moves. Initial placement is the planner's
+ * placement over the full requested MIPS, RAM and bandwidth. */
+struct policy_aras {
+    char name[48];
+    struct planner_config cfg;
+    struct sim_policy ops; /* hand this to the simulator */
+    struct planner_host *hosts;
+    struct planner_vm *vms; /* kept across steps: cooldowns and hosts left */
+    uint32_t n_hosts, n_vms;
+    struct planner_plan plan;
+    double peak_sigmas;   /* standard deviations above the mean for a VM's peak [1.5] */
+    uint32_t peak_window; /* history samples the peak looks at [12: one hour] */
+};
+
+/* "aras" (case-insensitive). Returns 0, or -1 with err_set(). */
+int policy_aras_init(struct policy_aras *pa, const char *name);
+void policy_aras_fini(struct policy_aras *pa);
 
 /* Statistics as CloudSim computes them (stats.c). All take n >= 1 values. */
 double policy_stat_median(const double *v, size_t n); /* sorts a copy */

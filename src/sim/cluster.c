@@ -97,6 +97,8 @@ struct sim *sim_new(const struct sim_traceset *ts, const struct sim_config *cfg)
         v->uid_hash = uid_hash(i);
         v->user_vcpus = 1;
         v->user_mem_kib = (uint64_t)v->ram_mb * 1024;
+        for (int k = 0; k < SIM_LEFT_RING; k++)
+            v->left_host[k] = -1;
         acc_reset(&v->acc);
     }
     s->hist_epoch = 1;

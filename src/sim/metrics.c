@@ -81,6 +81,7 @@ void sim_result_get(const struct sim *s, struct sim_result *r)
     r->sim_time_s = s->last_process_s;
     r->energy_kwh = s->energy_j / 3.6e6;
     r->migrations = s->migrations;
+    r->pingpongs = s->pingpongs;
     double slatah = active > 0 ? over / active : 0;
     double pdm = req > 0 ? under / req : 0;
     r->slatah_pct = slatah * 100;

@@ -28,6 +28,8 @@
 #define SIM_HISTORY_LEN    30    /* CloudSim's PowerVm.HISTORY_LENGTH */
 #define SIM_TRACE_NAME_MAX 256
 #define SIM_VM_BW_KBPS     100000.0 /* CloudSim's VM_BW: 100 Mbit/s */
+#define SIM_PINGPONG_S     3600.0   /* a return within this to a host left is a ping-pong */
+#define SIM_LEFT_RING      8        /* hosts a VM left that the ping-pong count remembers */
 
 /* ---- power models (power.c) ---- */
 
@@ -144,6 +146,9 @@ struct sim_vm {
     uint64_t user_mem_kib;                    /* sim:// driver: memory as seen by the daemon */
     struct sim_state_acc acc;                 /* for PDM */
     double total_alloc, total_req, under_mig; /* MIPS*s sums for PDM */
+    int32_t left_host[SIM_LEFT_RING];         /* hosts it last left (a ring; -1 empty) */
+    double left_s[SIM_LEFT_RING];             /* when it started leaving each */
+    uint8_t left_head;                        /* next ring slot */
 };
 
 struct sim_host {
@@ -219,6 +224,7 @@ struct sim_result {
     double sim_time_s;
     double energy_kwh;
     uint64_t migrations;
+    uint64_t pingpongs; /* migrations to a host the VM left within SIM_PINGPONG_S */
     double slatah_pct, pdm_pct, slav_pct;
     uint32_t host_shutdowns;
     uint32_t vms_removed;
@@ -248,6 +254,7 @@ struct sim {
     double next_step_s;
     double energy_j;
     uint64_t migrations;
+    uint64_t pingpongs;
     uint32_t steps;
     uint32_t removed;
     bool placed;

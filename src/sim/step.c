@@ -148,11 +148,28 @@ static void dirty_update(struct sim *s, double t)
     s->last_process_s = t;
 }
 
+/* Count a ping-pong when vm goes back to a host it left within
+ * SIM_PINGPONG_S, and remember that it leaves its current host now. */
+static void pingpong_note(struct sim *s, struct sim_vm *v, uint32_t dst, double t)
+{
+    for (int k = 0; k < SIM_LEFT_RING; k++)
+        if (v->left_host[k] == (int32_t)dst && t - v->left_s[k] <= SIM_PINGPONG_S) {
+            s->pingpongs++;
+            break;
+        }
+    if (v->host < 0)
+        return;
+    v->left_host[v->left_head] = v->host;
+    v->left_s[v->left_head] = t;
+    v->left_head = (uint8_t)((v->left_head + 1) % SIM_LEFT_RING);
+}
+
 /* Host.addMigratingInVm plus the datacenter's bookkeeping. */
 static void migration_start(struct sim *s, uint32_t vm, uint32_t dst, double t)
 {
     struct sim_vm *v = &s->vms[vm];
     struct sim_host *d = &s->hosts[dst];
+    pingpong_note(s, v, dst, t);
     v->in_migration = true;
     v->mig_dst = (int32_t)dst;
     d->n_mig_in++;

@@ -223,6 +223,11 @@ TEST(test_migration_limits)
     CHECK(!planner_move_check(&f.cl, &f.cfg, b, 2, NOW_MS, PLANNER_MODE_RELIEVE, &v));
     CHECK_STR_EQ(v.reason, "cluster has 16 migrations in flight (limit 16)");
     f.cl.migrations = 0;
+    f.hosts[2].core_cap = 20;
+    f.vms[b].core_peak = 25;
+    CHECK(!planner_move_check(&f.cl, &f.cfg, b, 2, NOW_MS, PLANNER_MODE_RELIEVE, &v));
+    CHECK_STR_EQ(v.reason, "a vCPU needs 25 at peak, more than one core's 20");
+    f.hosts[2].core_cap = 0;
     f.hosts[2].maintenance = true;
     CHECK(!planner_move_check(&f.cl, &f.cfg, b, 2, NOW_MS, PLANNER_MODE_RELIEVE, &v));
     CHECK_STR_EQ(v.reason, "in maintenance");

@@ -234,5 +234,46 @@ TEST(zero_demand_vm_dropped)
     remove_dir();
 }
 
+/* A ping-pong is a VM going back within an hour to a host it left, however
+ * many hosts it visited in between; a return after the hour is not one. */
+TEST(pingpong_counted)
+{
+    make_dir();
+    write_constant("vm", 50);
+    struct sim_traceset ts;
+    CHECK_INT_EQ(sim_traceset_load(tmpdir, &ts), 0);
+    struct sim_config cfg;
+    sim_config_default(&cfg);
+    cfg.n_hosts = 3;
+    struct sim *s = sim_new(&ts, &cfg);
+    struct policy_consolidation pc;
+    CHECK_INT_EQ(policy_consolidation_init(&pc, "dvfs"), 0);
+    CHECK_INT_EQ(sim_place_all(s, &pc.ops), 0);
+    CHECK_INT_EQ(s->vms[0].host, 1); /* the 2500 MIPS VM needs a G5 at creation */
+    static const struct {
+        double t_s;
+        uint32_t dst;
+        uint64_t pingpongs;
+    } hops[] = {
+        {300.1, 2, 0},  {600.1, 0, 0}, {900.1, 1, 1}, /* 1 -> 2 -> 0 -> 1 in 10 min */
+        {1200.1, 0, 2},                               /* back to 0, left 5 min ago */
+        {5100.1, 2, 2},                               /* 2 was left 75 min ago */
+    };
+    for (size_t i = 0; i < sizeof(hops) / sizeof(hops[0]); i++) {
+        CHECK(sim_advance_until(s, &pc.ops, hops[i].t_s, NULL, NULL) > 0);
+        CHECK(sim_migration_start(s, 0, hops[i].dst) > 0);
+        CHECK_INT_EQ(s->pingpongs, hops[i].pingpongs);
+    }
+    CHECK_INT_EQ(sim_run(s, &pc.ops, NULL, NULL), 0);
+    struct sim_result r;
+    sim_result_get(s, &r);
+    CHECK_INT_EQ(r.migrations, 5);
+    CHECK_INT_EQ(r.pingpongs, 2);
+    sim_free(s);
+    policy_consolidation_fini(&pc);
+    sim_traceset_free(&ts);
+    remove_dir();
+}
+
 RUN_TESTS(power_interpolation, trace_load_sorted_with_spaces, trace_errors_name_line,
-          metrics_static_day, metrics_one_migration, zero_demand_vm_dropped)
+          metrics_static_day, metrics_one_migration, zero_demand_vm_dropped, pingpong_counted)
